@@ -1,0 +1,119 @@
+# faxgate top-level Makefile.
+#
+#   make            build everything into build/ (programs in build/bin, helper in build/libexec)
+#   make check      install missing Debian packages, build with ASan+UBSan into build-san/, run all tests
+#   make bench      run the rendering benchmark (see docs/performance.md)
+#   make install    install under $(DESTDIR)$(PREFIX)
+#   make deps       install the Debian packages faxgate needs (idempotent)
+#
+# Sources are found by wildcard: lib/*/*.c form libfaxgate.a, each program directory holds one program,
+# tests/unit/test_*.c are cmocka programs, tests/tools/*.c are test helpers.
+
+PREFIX     ?= /usr/local
+BINDIR     ?= $(PREFIX)/bin
+SBINDIR    ?= $(PREFIX)/sbin
+LIBEXECDIR ?= $(PREFIX)/lib/faxgate
+SYSCONFDIR ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)/faxgate
+DATADIR    ?= $(PREFIX)/share/faxgate
+DESTDIR    ?=
+
+B          ?= build
+CC         ?= cc
+OPT        ?= -O2
+SAN        ?=
+PKGS        = libtiff-4 libmagic uchardet libzip spandsp pangocairo cairo glib-2.0
+MUPDF_LIBS  = -lmupdf -lmupdf-third -lz -ljpeg -lopenjp2 -ljbig2dec -lfreetype -lharfbuzz -lgumbo -lmujs
+
+CPPFLAGS   += -Ilib -D_GNU_SOURCE \
+              -DFAXGATE_LIBEXECDIR='"$(LIBEXECDIR)"' -DFAXGATE_SYSCONFDIR='"$(SYSCONFDIR)"' \
+              -DFAXGATE_DATADIR='"$(DATADIR)"'
+CFLAGS     ?= $(OPT) -g
+CFLAGS     += -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+              -fno-common $(SAN) $(shell pkg-config --cflags $(PKGS) mupdf 2>/dev/null)
+LDFLAGS    += $(SAN)
+LDLIBS      = $(shell pkg-config --libs $(PKGS) 2>/dev/null) $(MUPDF_LIBS) -lm -lpthread
+
+LIB_SRC    := $(wildcard lib/*/*.c)
+LIB_OBJ    := $(LIB_SRC:%.c=$(B)/obj/%.o)
+LIBA       := $(B)/libfaxgate.a
+
+PROGRAMS   := faxctl faxmilter faxd faxmailgate
+PROG_DIRS  := faxctl milter faxd mailgate
+BIN        := $(PROGRAMS:%=$(B)/bin/%)
+HELPER     := $(B)/libexec/faxrender
+
+UNIT_SRC   := $(wildcard tests/unit/test_*.c)
+UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
+TOOL_SRC   := $(wildcard tests/tools/*.c)
+TOOL_BIN   := $(TOOL_SRC:tests/tools/%.c=$(B)/tools/%)
+
+.PHONY: all check unit e2e bench install deps clean format san
+.SECONDARY:
+
+all: $(BIN) $(HELPER) $(UNIT_BIN) $(TOOL_BIN)
+
+$(B)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	@printf '  CC      %s\n' $<
+	@$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+$(LIBA): $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+define program
+$(B)/bin/$(1): $(patsubst %.c,$(B)/obj/%.o,$(wildcard $(2)/*.c)) $(LIBA)
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$(LDFLAGS) -o $$@ $$^ $$(LDLIBS)
+endef
+$(eval $(call program,faxctl,faxctl))
+$(eval $(call program,faxmilter,milter))
+$(eval $(call program,faxd,faxd))
+$(eval $(call program,faxmailgate,mailgate))
+
+$(HELPER): $(patsubst %.c,$(B)/obj/%.o,$(wildcard faxrender/*.c)) $(LIBA)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(B)/tests/%: $(B)/obj/tests/unit/%.o $(LIBA)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+
+$(B)/tools/%: $(B)/obj/tests/tools/%.o $(LIBA)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+-include $(shell find $(B)/obj -name '*.d' 2>/dev/null)
+
+# The test build: sanitizers on, its own tree, then every test.
+SANFLAGS = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+check: deps
+	$(MAKE) B=build-san OPT=-O1 SAN="$(SANFLAGS)" all
+	FAXGATE_BUILD=$(CURDIR)/build-san tests/run-all
+
+unit:
+	$(MAKE) B=build-san OPT=-O1 SAN="$(SANFLAGS)" all
+	FAXGATE_BUILD=$(CURDIR)/build-san tests/run-all unit
+
+bench: deps all
+	FAXGATE_BUILD=$(CURDIR)/$(B) bench/run
+
+deps:
+	scripts/deps
+
+install: $(BIN) $(HELPER)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) $(DESTDIR)$(LIBEXECDIR) \
+	           $(DESTDIR)$(SYSCONFDIR) $(DESTDIR)$(DATADIR)
+	install -m 755 $(B)/bin/faxctl $(DESTDIR)$(BINDIR)/faxctl
+	install -m 755 $(B)/bin/faxmilter $(B)/bin/faxd $(B)/bin/faxmailgate $(DESTDIR)$(SBINDIR)/
+	install -m 755 $(HELPER) $(DESTDIR)$(LIBEXECDIR)/faxrender
+	install -m 644 conf/cover.tmpl $(DESTDIR)$(DATADIR)/cover.tmpl
+	install -m 644 conf/faxgate.conf $(DESTDIR)$(DATADIR)/faxgate.conf.sample
+	test -e $(DESTDIR)$(SYSCONFDIR)/faxgate.conf || \
+	    install -m 640 conf/faxgate.conf $(DESTDIR)$(SYSCONFDIR)/faxgate.conf
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf build build-san

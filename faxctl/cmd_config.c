@@ -1,0 +1,46 @@
+/*
+ * cmd_config.c - `faxctl config`: check a configuration file, print the key reference or the
+ * effective configuration.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "faxctl.h"
+#include "util/log.h"
+
+int faxctl_config(struct faxctl *ctl, int argc, char **argv)
+{
+	struct buf out = BUF_INIT;
+	const char *sub = argc > 1 ? argv[1] : "";
+
+	if (strcmp(sub, "check") == 0) {
+		if (argc > 3) {
+			fprintf(stderr, "usage: faxctl config check [FILE]\n");
+			return FAXCTL_USAGE;
+		}
+		if (argc == 3)
+			ctl->conf_path = argv[2];
+		if (!ctl->conf_path)
+			ctl->conf_path = conf_default_path();
+		if (faxctl_load_conf(ctl) < 0)
+			return FAXCTL_FAIL;
+		printf("%s: OK\n", ctl->conf_path);
+		return FAXCTL_OK;
+	}
+	if (strcmp(sub, "reference") == 0 && argc == 2) {
+		cfg_reference(conf_keys, &out);
+		fputs(buf_cstr(&out), stdout);
+		buf_free(&out);
+		return FAXCTL_OK;
+	}
+	if (strcmp(sub, "dump") == 0 && argc == 2) {
+		if (faxctl_load_conf(ctl) < 0)
+			return FAXCTL_FAIL;
+		cfg_dump(conf_keys, &ctl->conf, &out);
+		fputs(buf_cstr(&out), stdout);
+		buf_free(&out);
+		return FAXCTL_OK;
+	}
+	fprintf(stderr, "usage: faxctl config check [FILE] | reference | dump\n");
+	return FAXCTL_USAGE;
+}

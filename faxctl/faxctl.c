@@ -1,0 +1,87 @@
+/*
+ * faxctl - faxgate's admin command line: one entry point, one file per command.
+ *
+ * SYNOPSIS
+ *	faxctl [-c CONF] config check|reference|dump
+ *	faxctl [-c CONF] render [options] -o OUT.tif IN...
+ *
+ * faxctl runs with the privileges of whoever calls it; documents given to `render` are converted
+ * in sandboxed children exactly as the milter does it.
+ */
+#include "faxctl.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "util/log.h"
+
+static void faxctl_usage(FILE *f)
+{
+	fprintf(f, "usage: faxctl [-c CONF] COMMAND [ARGS]\n"
+		   "commands:\n"
+		   "  config check [FILE]   validate a configuration file\n"
+		   "  config reference      print every key with type, default, range\n"
+		   "  config dump           print the effective configuration\n"
+		   "  render [--resolution standard|fine|superfine] [--paper a4|letter]\n"
+		   "         [--cover KEY=VALUE]... [--cover-template PATH] -o OUT.tif IN...\n"
+		   "                        turn documents into one fax TIFF\n");
+}
+
+int faxctl_load_conf(struct faxctl *ctl)
+{
+	struct buf err = BUF_INIT;
+	const char *path = ctl->conf_path;
+
+	if (!path && access(conf_default_path(), F_OK) == 0)
+		path = conf_default_path();
+	if (conf_load(&ctl->conf, path, &err) < 0) {
+		fprintf(stderr, "faxctl: %s\n", buf_cstr(&err));
+		buf_free(&err);
+		return -1;
+	}
+	conf_log_open(&ctl->conf, "faxctl", true);
+	buf_free(&err);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct faxctl ctl = {0};
+	int c, rc;
+
+	log_open("faxctl", LOG_TO_STDERR, NULL);
+	while ((c = getopt(argc, argv, "+c:h")) != -1) {
+		switch (c) {
+		case 'c':
+			ctl.conf_path = optarg;
+			break;
+		case 'h':
+			faxctl_usage(stdout);
+			return FAXCTL_OK;
+		default:
+			faxctl_usage(stderr);
+			return FAXCTL_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		faxctl_usage(stderr);
+		return FAXCTL_USAGE;
+	}
+	const char *cmd = argv[optind];
+	argc -= optind;
+	argv += optind;
+	optind = 1;
+	if (strcmp(cmd, "config") == 0)
+		rc = faxctl_config(&ctl, argc, argv);
+	else if (strcmp(cmd, "render") == 0)
+		rc = faxctl_render(&ctl, argc, argv);
+	else {
+		fprintf(stderr, "faxctl: unknown command '%s'\n", cmd);
+		faxctl_usage(stderr);
+		rc = FAXCTL_USAGE;
+	}
+	conf_free(&ctl.conf);
+	return rc;
+}

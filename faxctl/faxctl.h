@@ -1,0 +1,28 @@
+/*
+ * faxctl.h - the admin CLI's commands, one file each.
+ */
+#ifndef FAXGATE_FAXCTL_H
+#define FAXGATE_FAXCTL_H
+
+#include "conf/conf.h"
+
+/* Exit codes shared by all commands. */
+enum faxctl_exit {
+	FAXCTL_OK = 0,
+	FAXCTL_FAIL = 1,      /* the command failed (bad configuration, I/O) */
+	FAXCTL_USAGE = 2,     /* bad command line */
+	FAXCTL_REJECTED = 3,  /* the input was refused: the sender must change it */
+	FAXCTL_TEMPFAIL = 4,  /* a temporary problem: try again later */
+};
+
+struct faxctl {
+	const char *conf_path; /* -c, or NULL for the default file if it exists */
+	struct conf conf;
+};
+
+int faxctl_config(struct faxctl *ctl, int argc, char **argv);
+int faxctl_render(struct faxctl *ctl, int argc, char **argv);
+/* Load ctl->conf from -c or the default path (defaults only when no file exists and none was named). */
+int faxctl_load_conf(struct faxctl *ctl);
+
+#endif
