@@ -2,6 +2,7 @@
 #
 #   make            build everything into build/ (programs in build/bin, helper in build/libexec)
 #   make check      install missing Debian packages, build with ASan+UBSan into build-san/, run all tests
+#   make demo       install what is missing, build, run the gateway end to end on its defaults
 #   make bench      run the rendering benchmark (see docs/performance.md)
 #   make install    install under $(DESTDIR)$(PREFIX)
 #   make deps       install the Debian packages faxgate needs (idempotent)
@@ -21,7 +22,7 @@ B          ?= build
 CC         ?= cc
 OPT        ?= -O2
 SAN        ?=
-PKGS        = libtiff-4 libmagic uchardet libzip spandsp pangocairo cairo glib-2.0
+PKGS        = libtiff-4 libmagic uchardet libzip spandsp pangocairo cairo glib-2.0 fontconfig
 MUPDF_LIBS  = -lmupdf -lmupdf-third -lz -ljpeg -lopenjp2 -ljbig2dec -lfreetype -lharfbuzz -lgumbo -lmujs
 
 CPPFLAGS   += -Ilib -D_GNU_SOURCE \
@@ -47,7 +48,7 @@ UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 TOOL_SRC   := $(wildcard tests/tools/*.c)
 TOOL_BIN   := $(TOOL_SRC:tests/tools/%.c=$(B)/tools/%)
 
-.PHONY: all check unit e2e bench install deps clean format san
+.PHONY: all check unit e2e bench install deps clean format demo
 .SECONDARY:
 
 all: $(BIN) $(HELPER) $(UNIT_BIN) $(TOOL_BIN)
@@ -59,12 +60,14 @@ $(B)/obj/%.o: %.c
 
 $(LIBA): $(LIB_OBJ)
 	@mkdir -p $(dir $@)
-	rm -f $@ && ar rcs $@ $^
+	@printf '  AR      %s\n' $@
+	@rm -f $@ && ar rcs $@ $^
 
 define program
 $(B)/bin/$(1): $(patsubst %.c,$(B)/obj/%.o,$(wildcard $(2)/*.c)) $(LIBA)
 	@mkdir -p $$(dir $$@)
-	$$(CC) $$(LDFLAGS) -o $$@ $$^ $$(LDLIBS)
+	@printf '  LD      %s\n' $$@
+	@$$(CC) $$(LDFLAGS) -o $$@ $$^ $$(LDLIBS)
 endef
 $(eval $(call program,faxctl,faxctl))
 $(eval $(call program,faxmilter,milter))
@@ -73,15 +76,18 @@ $(eval $(call program,faxmailgate,mailgate))
 
 $(HELPER): $(patsubst %.c,$(B)/obj/%.o,$(wildcard faxrender/*.c)) $(LIBA)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	@printf '  LD      %s\n' $@
+	@$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(B)/tests/%: $(B)/obj/tests/unit/%.o $(LIBA)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+	@printf '  LD      %s\n' $@
+	@$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
 
 $(B)/tools/%: $(B)/obj/tests/tools/%.o $(LIBA)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	@printf '  LD      %s\n' $@
+	@$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 -include $(shell find $(B)/obj -name '*.d' 2>/dev/null)
 
@@ -100,6 +106,10 @@ bench: deps all
 
 deps:
 	scripts/deps
+
+demo: deps
+	$(MAKE) all
+	FAXGATE_BUILD=$(CURDIR)/$(B) scripts/demo
 
 install: $(BIN) $(HELPER)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) $(DESTDIR)$(LIBEXECDIR) \

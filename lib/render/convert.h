@@ -45,6 +45,14 @@ int convert_put_bitmap(struct convert_ctx *c, struct bitmap *b);
 /* Record a failure; always returns -1 so converters can `return convert_fail(...)`. */
 int convert_fail(struct convert_ctx *c, enum render_status st, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/*
+ * Run an external converter (argv[0] absolute) to completion with the address-space limit
+ * memory_bytes and the file size limit max_output, HOME and TMPDIR in the work folder, its output
+ * logged at debug level. Returns 0 when it exited with 0, else -1 with the status set (a non-zero
+ * exit code gives on_exit_error). what names it in messages ("ghostscript").
+ */
+int convert_exec(struct convert_ctx *c, const char *what, char *const argv[], size_t memory_bytes,
+		 enum render_status on_exit_error);
 
 /* Document types, detected by content. */
 enum doc_type {
