@@ -17,8 +17,9 @@
 
 static void render_usage(void)
 {
-	fprintf(stderr, "usage: faxctl render [--resolution standard|fine|superfine] [--paper a4|letter]\n"
-			"                     [--cover KEY=VALUE]... [--cover-template PATH] -o OUT.tif IN...\n");
+	fprintf(stderr,
+	        "usage: faxctl render [--resolution standard|fine|superfine] [--paper a4|letter]\n"
+	        "                     [--cover KEY=VALUE]... [--cover-template PATH] -o OUT.tif IN...\n");
 }
 
 /* --cover KEY=VALUE, or --cover @FILE with one KEY=VALUE a line. */
@@ -68,12 +69,9 @@ static void render_free_fields(struct render_field *fields, size_t n)
 int faxctl_render(struct faxctl *ctl, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"resolution", required_argument, NULL, 'r'},
-		{"paper", required_argument, NULL, 'p'},
-		{"cover", required_argument, NULL, 'C'},
-		{"cover-template", required_argument, NULL, 'T'},
-		{"output", required_argument, NULL, 'o'},
-		{NULL, 0, NULL, 0},
+	    {"resolution", required_argument, NULL, 'r'}, {"paper", required_argument, NULL, 'p'},
+	    {"cover", required_argument, NULL, 'C'},      {"cover-template", required_argument, NULL, 'T'},
+	    {"output", required_argument, NULL, 'o'},     {NULL, 0, NULL, 0},
 	};
 	const char *out = NULL, *res_name = NULL, *paper_name = NULL, *tmpl = NULL;
 	struct render_field *fields = NULL;
@@ -116,18 +114,19 @@ int faxctl_render(struct faxctl *ctl, int argc, char **argv)
 	}
 
 	struct render_request req = {
-		.conf = &ctl->conf,
-		.res = (enum fax_resolution)ctl->conf.render_resolution,
-		.paper = (enum fax_paper)ctl->conf.render_paper,
-		.cover = cover,
-		.fields = fields,
-		.nfields = nfields,
-		.cover_template = tmpl,
+	    .conf = &ctl->conf,
+	    .res = (enum fax_resolution)ctl->conf.render_resolution,
+	    .paper = (enum fax_paper)ctl->conf.render_paper,
+	    .cover = cover,
+	    .fields = fields,
+	    .nfields = nfields,
+	    .cover_template = tmpl,
 	};
 	if (res_name) {
 		int r = geometry_resolution_parse(res_name);
 		if (r < 0) {
-			fprintf(stderr, "faxctl: --resolution: '%s' is not standard, fine or superfine\n", res_name);
+			fprintf(stderr, "faxctl: --resolution: '%s' is not standard, fine or superfine\n",
+			        res_name);
 			goto out;
 		}
 		req.res = (enum fax_resolution)r;

@@ -20,13 +20,13 @@
 static void faxctl_usage(FILE *f)
 {
 	fprintf(f, "usage: faxctl [-c CONF] COMMAND [ARGS]\n"
-		   "commands:\n"
-		   "  config check [FILE]   validate a configuration file\n"
-		   "  config reference      print every key with type, default, range\n"
-		   "  config dump           print the effective configuration\n"
-		   "  render [--resolution standard|fine|superfine] [--paper a4|letter]\n"
-		   "         [--cover KEY=VALUE]... [--cover-template PATH] -o OUT.tif IN...\n"
-		   "                        turn documents into one fax TIFF\n");
+	           "commands:\n"
+	           "  config check [FILE]   validate a configuration file\n"
+	           "  config reference      print every key with type, default, range\n"
+	           "  config dump           print the effective configuration\n"
+	           "  render [--resolution standard|fine|superfine] [--paper a4|letter]\n"
+	           "         [--cover KEY=VALUE]... [--cover-template PATH] -o OUT.tif IN...\n"
+	           "                        turn documents into one fax TIFF\n");
 }
 
 int faxctl_load_conf(struct faxctl *ctl)

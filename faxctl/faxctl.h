@@ -9,10 +9,10 @@
 /* Exit codes shared by all commands. */
 enum faxctl_exit {
 	FAXCTL_OK = 0,
-	FAXCTL_FAIL = 1,      /* the command failed (bad configuration, I/O) */
-	FAXCTL_USAGE = 2,     /* bad command line */
-	FAXCTL_REJECTED = 3,  /* the input was refused: the sender must change it */
-	FAXCTL_TEMPFAIL = 4,  /* a temporary problem: try again later */
+	FAXCTL_FAIL = 1,     /* the command failed (bad configuration, I/O) */
+	FAXCTL_USAGE = 2,    /* bad command line */
+	FAXCTL_REJECTED = 3, /* the input was refused: the sender must change it */
+	FAXCTL_TEMPFAIL = 4, /* a temporary problem: try again later */
 };
 
 struct faxctl {

@@ -21,20 +21,20 @@ struct convert_ctx {
 	struct fax_geometry geom;
 	struct bilevel_opts bilevel;
 	bool drop_blank;
-	size_t max_pages;          /* non-blank pages allowed */
-	size_t memory_limit;       /* bytes, for in-process decoders (mupdf allocator) */
-	size_t office_memory;      /* bytes, RLIMIT_AS for LibreOffice */
-	size_t max_output;         /* bytes, RLIMIT_FSIZE for exec'd converters */
+	size_t max_pages;     /* non-blank pages allowed */
+	size_t memory_limit;  /* bytes, for in-process decoders (mupdf allocator) */
+	size_t office_memory; /* bytes, RLIMIT_AS for LibreOffice */
+	size_t max_output;    /* bytes, RLIMIT_FSIZE for exec'd converters */
 	long max_image_pixels;
-	size_t max_unpacked;       /* zip-based office documents */
+	size_t max_unpacked; /* zip-based office documents */
 	const char *text_font;
 	const char *ghostscript;
 	const char *soffice;
-	const char *workdir;       /* private scratch folder, also HOME */
-	int out_fd;                /* page stream */
+	const char *workdir; /* private scratch folder, also HOME */
+	int out_fd;          /* page stream */
 	/* state */
 	size_t pages_sent;
-	size_t pages_blank;         /* blank pages dropped: only blank pages means RENDER_NO_CONTENT */
+	size_t pages_blank; /* blank pages dropped: only blank pages means RENDER_NO_CONTENT */
 	enum render_status status;
 	char detail[512];
 };
@@ -44,7 +44,7 @@ int convert_put_grey(struct convert_ctx *c, const struct greymap *g);
 int convert_put_bitmap(struct convert_ctx *c, struct bitmap *b);
 /* Record a failure; always returns -1 so converters can `return convert_fail(...)`. */
 int convert_fail(struct convert_ctx *c, enum render_status st, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 /*
  * Run an external converter (argv[0] absolute) to completion with the address-space limit
  * memory_bytes and the file size limit max_output, HOME and TMPDIR in the work folder, its output
@@ -52,7 +52,7 @@ int convert_fail(struct convert_ctx *c, enum render_status st, const char *fmt, 
  * exit code gives on_exit_error). what names it in messages ("ghostscript").
  */
 int convert_exec(struct convert_ctx *c, const char *what, char *const argv[], size_t memory_bytes,
-		 enum render_status on_exit_error);
+                 enum render_status on_exit_error);
 
 /* Document types, detected by content. */
 enum doc_type {
@@ -79,11 +79,11 @@ struct doc_info {
 int detect_type(struct convert_ctx *c, const char *path, struct doc_info *info);
 
 /* The converters; path is the document, already known to be of the type. */
-int convert_mupdf(struct convert_ctx *c, const char *path, bool is_image);  /* PDF, images, TIFF */
-int convert_postscript(struct convert_ctx *c, const char *path);            /* gs -> PDF -> mupdf */
+int convert_mupdf(struct convert_ctx *c, const char *path, bool is_image);    /* PDF, images, TIFF */
+int convert_postscript(struct convert_ctx *c, const char *path);              /* gs -> PDF -> mupdf */
 int convert_office(struct convert_ctx *c, const char *path, enum doc_type t); /* soffice -> PDF -> mupdf */
-int convert_tiff(struct convert_ctx *c, const char *path);                  /* pass-through or mupdf */
-int convert_text(struct convert_ctx *c, const char *path);                  /* charset -> pango */
+int convert_tiff(struct convert_ctx *c, const char *path);                    /* pass-through or mupdf */
+int convert_text(struct convert_ctx *c, const char *path);                    /* charset -> pango */
 int convert_cover(struct convert_ctx *c, const char *template_path, const char *fields_path);
 /* Check a zip container before LibreOffice opens it: total unpacked size and ratio. */
 int zipcheck(struct convert_ctx *c, const char *path);

@@ -12,7 +12,7 @@
 
 /* Write all pages to path; returns 0, or -1 with a message in err (err may be NULL). */
 int faxtiff_write(const char *path, const struct page_list *pages, const struct fax_geometry *g,
-		  const char *software, char *err, size_t errlen);
+                  const char *software, char *err, size_t errlen);
 
 /*
  * Read every page of a bilevel TIFF into pages (1 = black whatever the photometric); *yres gets the

@@ -14,17 +14,17 @@
 enum fax_resolution { FAX_RES_STANDARD, FAX_RES_FINE, FAX_RES_SUPERFINE };
 enum fax_paper { FAX_PAPER_A4, FAX_PAPER_LETTER };
 
-#define FAX_WIDTH 1728
+#define FAX_WIDTH    1728
 #define FAX_WIDTH_MM 215.0
 
 struct fax_geometry {
 	enum fax_resolution res;
 	enum fax_paper paper;
-	int width;      /* pixels a row: 1728 */
-	int height;     /* rows of a full page */
-	double xdpmm;   /* pixels a mm across */
-	double ydpmm;   /* rows a mm down */
-	int tiff_yres;  /* YResolution tag in dots an inch: 98, 196 or 391 */
+	int width;     /* pixels a row: 1728 */
+	int height;    /* rows of a full page */
+	double xdpmm;  /* pixels a mm across */
+	double ydpmm;  /* rows a mm down */
+	int tiff_yres; /* YResolution tag in dots an inch: 98, 196 or 391 */
 };
 
 void geometry_init(struct fax_geometry *g, enum fax_resolution res, enum fax_paper paper);
@@ -41,13 +41,14 @@ int geometry_paper_parse(const char *s);
  * (images are never blown up beyond their physical size).
  */
 struct placement {
-	bool rotate;   /* landscape source turned onto a portrait page */
-	double scale;  /* physical scale factor, <= 1 when the page is larger than the paper */
-	int out_w;     /* size of the drawn area in fax pixels */
+	bool rotate;  /* landscape source turned onto a portrait page */
+	double scale; /* physical scale factor, <= 1 when the page is larger than the paper */
+	int out_w;    /* size of the drawn area in fax pixels */
 	int out_h;
-	int ox, oy;    /* where the drawn area starts on the fax page */
+	int ox, oy; /* where the drawn area starts on the fax page */
 };
 
-void geometry_place(const struct fax_geometry *g, double w_mm, double h_mm, bool upscale, struct placement *p);
+void geometry_place(const struct fax_geometry *g, double w_mm, double h_mm, bool upscale,
+                    struct placement *p);
 
 #endif

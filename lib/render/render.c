@@ -27,21 +27,21 @@
 
 /* Keys the helper needs; the parent passes them as -o key=value so both see one configuration. */
 static const char *const render_keys[] = {
-	"log_level",
-	"render_text_threshold",
-	"render_photo_gamma_pct",
-	"render_chop_blank_end",
-	"render_chop_min_mm",
-	"render_drop_blank_pages",
-	"render_memory",
-	"render_office_memory",
-	"render_max_output",
-	"render_max_image_pixels",
-	"render_max_unpacked",
-	"render_text_font",
-	"render_ghostscript",
-	"render_soffice",
-	NULL,
+    "log_level",
+    "render_text_threshold",
+    "render_photo_gamma_pct",
+    "render_chop_blank_end",
+    "render_chop_min_mm",
+    "render_drop_blank_pages",
+    "render_memory",
+    "render_office_memory",
+    "render_max_output",
+    "render_max_image_pixels",
+    "render_max_unpacked",
+    "render_text_font",
+    "render_ghostscript",
+    "render_soffice",
+    NULL,
 };
 
 struct render_argv {
@@ -159,8 +159,8 @@ static int render_reader(void *arg, const void *data, size_t len)
 }
 
 /* Map how the child ended, and what it said, to a status. */
-static enum render_status render_child_status(const struct sandbox_result *sr, const struct pagestream_reader *r,
-					      struct buf *detail)
+static enum render_status render_child_status(const struct sandbox_result *sr,
+                                              const struct pagestream_reader *r, struct buf *detail)
 {
 	switch (sr->end) {
 	case SANDBOX_TIMEOUT:
@@ -201,20 +201,20 @@ static enum render_status render_child_status(const struct sandbox_result *sr, c
 
 /* Run the helper on one document (or the cover); pages are appended to out. */
 static enum render_status render_one(const struct render_request *req, const char *workdir, char **extra,
-				     size_t max_pages, const struct fax_geometry *g, struct page_list *out,
-				     char **type, struct buf *detail)
+                                     size_t max_pages, const struct fax_geometry *g, struct page_list *out,
+                                     char **type, struct buf *detail)
 {
 	const struct conf *conf = req->conf;
 	struct render_argv argv = {0}, env = {0};
 	struct pagestream_reader reader;
 	struct sandbox_result sr;
 	struct sandbox_limits lim = {
-		.cpu_seconds = (unsigned)conf->render_cpu_seconds,
-		/* LibreOffice needs the larger budget; the helper limits other converters itself. */
-		.memory_bytes = (size_t)conf->render_office_memory + (size_t)conf->render_memory,
-		.file_bytes = (size_t)conf->render_max_output,
-		.wall_seconds = (unsigned)conf->render_timeout,
-		.isolate_network = conf->render_isolate_network,
+	    .cpu_seconds = (unsigned)conf->render_cpu_seconds,
+	    /* LibreOffice needs the larger budget; the helper limits other converters itself. */
+	    .memory_bytes = (size_t)conf->render_office_memory + (size_t)conf->render_memory,
+	    .file_bytes = (size_t)conf->render_max_output,
+	    .wall_seconds = (unsigned)conf->render_timeout,
+	    .isolate_network = conf->render_isolate_network,
 	};
 	enum render_status st;
 
@@ -336,7 +336,8 @@ enum render_status render_documents(const struct render_request *req, struct ren
 		} else if (sb.st_size == 0) {
 			st = RENDER_EMPTY;
 		} else if ((unsigned long)sb.st_size > (unsigned long)conf->render_max_input) {
-			buf_printf(&res->detail, "%lld bytes, limit %ld", (long long)sb.st_size, conf->render_max_input);
+			buf_printf(&res->detail, "%lld bytes, limit %ld", (long long)sb.st_size,
+			           conf->render_max_input);
 			st = RENDER_TOO_BIG_INPUT;
 		} else if (max_pages <= before) {
 			st = RENDER_TOO_MANY_PAGES;
@@ -346,16 +347,16 @@ enum render_status render_documents(const struct render_request *req, struct ren
 		} else {
 			char *extra[] = {path, NULL};
 			st = render_one(req, docdir, extra, max_pages - before, &res->geom, &res->pages,
-					&res->docs[i].type, &res->detail);
+			                &res->docs[i].type, &res->detail);
 		}
 		res->docs[i].pages = (int)(res->pages.count - before);
 		if (st != RENDER_OK) {
 			res->failed_name = xstrdup(in->name ? in->name : "(unnamed)");
 			log_info("document \"%s\": %s (%s)", res->failed_name, render_status_info(st)->name,
-				 buf_cstr(&res->detail));
+			         buf_cstr(&res->detail));
 		} else {
 			log_info("document \"%s\": %s, %d pages", in->name ? in->name : "(unnamed)",
-				 res->docs[i].type ? res->docs[i].type : "?", res->docs[i].pages);
+			         res->docs[i].type ? res->docs[i].type : "?", res->docs[i].pages);
 		}
 		free(path);
 		free(docdir);
@@ -380,7 +381,8 @@ enum render_status render_documents(const struct render_request *req, struct ren
 			}
 			if (st != RENDER_OK) {
 				/* A broken template is the admin's problem, never the sender's. */
-				log_error("cover page: %s (%s)", render_status_info(st)->name, buf_cstr(&res->detail));
+				log_error("cover page: %s (%s)", render_status_info(st)->name,
+				          buf_cstr(&res->detail));
 				st = RENDER_INTERNAL;
 			}
 		}

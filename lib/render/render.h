@@ -40,7 +40,7 @@ struct render_request {
 	bool cover;                        /* put a cover page first */
 	const struct render_field *fields; /* cover fields */
 	size_t nfields;
-	const char *cover_template;        /* NULL: from conf, else the installed default */
+	const char *cover_template; /* NULL: from conf, else the installed default */
 };
 
 struct render_result {
@@ -53,7 +53,7 @@ struct render_result {
 	struct {
 		char *type;
 		int pages;
-	} *docs;
+	} * docs;
 	size_t ndocs;
 };
 

@@ -137,8 +137,11 @@ static int cfg_store(const struct cfg_key *k, void *conf, const char *v, struct 
 	case CFG_INT:
 	case CFG_DURATION:
 	case CFG_SIZE:
-		if (cfg_number(v, k->type == CFG_DURATION ? cfg_dur_suffix : k->type == CFG_SIZE ? cfg_size_suffix : NULL,
-			       k->type == CFG_DURATION ? cfg_dur_mult : cfg_size_mult, &n) < 0) {
+		if (cfg_number(v,
+		               k->type == CFG_DURATION ? cfg_dur_suffix
+		               : k->type == CFG_SIZE   ? cfg_size_suffix
+		                                       : NULL,
+		               k->type == CFG_DURATION ? cfg_dur_mult : cfg_size_mult, &n) < 0) {
 			buf_printf(err, "%s: '%s' is not a valid %s", k->name, v, cfg_type_name(k));
 			return -1;
 		}
@@ -184,7 +187,7 @@ static char *cfg_trim(char *s)
 }
 
 int cfg_parse(const struct cfg_key *keys, void *conf, const char *name, const char *text, size_t len,
-	      struct buf *err)
+              struct buf *err)
 {
 	struct buf line = BUF_INIT;
 	size_t nkeys = 0, lineno = 0, startline = 0;
@@ -323,7 +326,7 @@ void cfg_reference(const struct cfg_key *keys, struct buf *out)
 	buf_puts(out, "|---|---|---|---|---|\n");
 	for (const struct cfg_key *k = keys; k->name; k++) {
 		buf_printf(out, "| `%s` | %s | `%s` | ", k->name,
-			   k->type == CFG_ENUM ? "choice" : cfg_type_name(k), k->def);
+		           k->type == CFG_ENUM ? "choice" : cfg_type_name(k), k->def);
 		cfg_range(k, out);
 		buf_printf(out, " | %s |\n", k->desc);
 	}

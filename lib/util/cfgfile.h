@@ -45,7 +45,7 @@ int cfg_defaults(const struct cfg_key *keys, void *conf, struct buf *err);
 int cfg_load(const struct cfg_key *keys, void *conf, const char *path, struct buf *err);
 /* Parse text (the file name is only used in messages). */
 int cfg_parse(const struct cfg_key *keys, void *conf, const char *name, const char *text, size_t len,
-	      struct buf *err);
+              struct buf *err);
 /* Set one key from a string, as if it were in a file (used by -o key=value style overrides). */
 int cfg_set(const struct cfg_key *keys, void *conf, const char *key, const char *value, struct buf *err);
 /* Free the strings owned by conf. */

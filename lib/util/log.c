@@ -20,20 +20,18 @@ static const struct {
 	const char *name;
 	int syslog_priority;
 } log_levels[] = {
-	[LOG_LVL_ERROR] = {"error", LOG_ERR},
-	[LOG_LVL_WARNING] = {"warning", LOG_WARNING},
-	[LOG_LVL_NOTICE] = {"notice", LOG_NOTICE},
-	[LOG_LVL_INFO] = {"info", LOG_INFO},
-	[LOG_LVL_DEBUG] = {"debug", LOG_DEBUG},
+    [LOG_LVL_ERROR] = {"error", LOG_ERR},      [LOG_LVL_WARNING] = {"warning", LOG_WARNING},
+    [LOG_LVL_NOTICE] = {"notice", LOG_NOTICE}, [LOG_LVL_INFO] = {"info", LOG_INFO},
+    [LOG_LVL_DEBUG] = {"debug", LOG_DEBUG},
 };
 
 static const struct {
 	const char *name;
 	int facility;
 } log_facilities[] = {
-	{"mail", LOG_MAIL},     {"daemon", LOG_DAEMON}, {"user", LOG_USER},     {"local0", LOG_LOCAL0},
-	{"local1", LOG_LOCAL1}, {"local2", LOG_LOCAL2}, {"local3", LOG_LOCAL3}, {"local4", LOG_LOCAL4},
-	{"local5", LOG_LOCAL5}, {"local6", LOG_LOCAL6}, {"local7", LOG_LOCAL7},
+    {"mail", LOG_MAIL},     {"daemon", LOG_DAEMON}, {"user", LOG_USER},     {"local0", LOG_LOCAL0},
+    {"local1", LOG_LOCAL1}, {"local2", LOG_LOCAL2}, {"local3", LOG_LOCAL3}, {"local4", LOG_LOCAL4},
+    {"local5", LOG_LOCAL5}, {"local6", LOG_LOCAL6}, {"local7", LOG_LOCAL7},
 };
 
 void log_open(const char *ident, enum log_target target, const char *facility)
@@ -114,7 +112,7 @@ void log_vmsg(enum log_level level, const char *fmt, va_list ap)
 		       log_context[0] ? " " : "", log_levels[level].name, text);
 	} else {
 		fprintf(stderr, "%s[%ld]: %s%s%s: %s\n", log_ident, (long)getpid(), log_context,
-			log_context[0] ? " " : "", log_levels[level].name, text);
+		        log_context[0] ? " " : "", log_levels[level].name, text);
 	}
 	errno = saved_errno;
 }

@@ -41,14 +41,14 @@ void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(p
 void log_vmsg(enum log_level level, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 void log_fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 
-#define log_error(...) log_msg(LOG_LVL_ERROR, __VA_ARGS__)
+#define log_error(...)   log_msg(LOG_LVL_ERROR, __VA_ARGS__)
 #define log_warning(...) log_msg(LOG_LVL_WARNING, __VA_ARGS__)
-#define log_notice(...) log_msg(LOG_LVL_NOTICE, __VA_ARGS__)
-#define log_info(...) log_msg(LOG_LVL_INFO, __VA_ARGS__)
-#define log_debug(...)                                                                             \
-	do {                                                                                       \
-		if (log_enabled(LOG_LVL_DEBUG))                                                    \
-			log_msg(LOG_LVL_DEBUG, __VA_ARGS__);                                       \
+#define log_notice(...)  log_msg(LOG_LVL_NOTICE, __VA_ARGS__)
+#define log_info(...)    log_msg(LOG_LVL_INFO, __VA_ARGS__)
+#define log_debug(...)                                                                                       \
+	do {                                                                                                 \
+		if (log_enabled(LOG_LVL_DEBUG))                                                              \
+			log_msg(LOG_LVL_DEBUG, __VA_ARGS__);                                                 \
 	} while (0)
 
 #endif

@@ -28,8 +28,8 @@
 #include "util/log.h"
 
 #define SANDBOX_EXIT_ISOLATE 125
-#define SANDBOX_EXIT_EXEC 127
-#define SANDBOX_STDERR_MAX 65536
+#define SANDBOX_EXIT_EXEC    127
+#define SANDBOX_STDERR_MAX   65536
 
 #if defined(__SANITIZE_ADDRESS__)
 #define SANDBOX_ASAN 1
@@ -73,7 +73,7 @@ static long sandbox_now_ms(void)
 
 /* Child side, between fork and exec: only async-signal-safe calls. */
 static void sandbox_child(const struct sandbox_limits *lim, char *const argv[], char *const env[], int in_fd,
-			  int out_fd, int err_fd, pid_t parent)
+                          int out_fd, int err_fd, pid_t parent)
 {
 	int devnull;
 
@@ -124,7 +124,7 @@ static void sandbox_log_stderr(struct buf *err, bool flush)
 }
 
 int sandbox_run(const struct sandbox_limits *lim, char *const argv[], char *const env[], int stdin_fd,
-		sandbox_reader reader, void *reader_arg, struct sandbox_result *res)
+                sandbox_reader reader, void *reader_arg, struct sandbox_result *res)
 {
 	int out[2], err[2], status = 0;
 	long deadline = lim->wall_seconds ? sandbox_now_ms() + lim->wall_seconds * 1000L : 0;
@@ -232,17 +232,18 @@ int sandbox_run(const struct sandbox_limits *lim, char *const argv[], char *cons
 		res->end = res->code == SANDBOX_EXIT_ISOLATE ? SANDBOX_FAILED : SANDBOX_EXITED;
 		if (res->end == SANDBOX_FAILED)
 			log_error("cannot isolate a converter from the network (set render_isolate_network "
-				  "= no only if the host has no network)");
+			          "= no only if the host has no network)");
 	} else if (WIFSIGNALED(status)) {
 		res->code = WTERMSIG(status);
-		res->end = res->code == SIGXCPU ? SANDBOX_CPU
-			   : res->code == SIGXFSZ ? SANDBOX_FSIZE
-						  : SANDBOX_SIGNALED;
+		res->end = res->code == SIGXCPU   ? SANDBOX_CPU
+		           : res->code == SIGXFSZ ? SANDBOX_FSIZE
+		                                  : SANDBOX_SIGNALED;
 	}
 	return 0;
 }
 
-int sandbox_exec_wait(char *const argv[], char *const env[], size_t memory_bytes, size_t file_bytes, int out_fd)
+int sandbox_exec_wait(char *const argv[], char *const env[], size_t memory_bytes, size_t file_bytes,
+                      int out_fd)
 {
 	int status;
 	pid_t pid = fork();

@@ -46,7 +46,7 @@ typedef int (*sandbox_reader)(void *arg, const void *data, size_t len);
  * child ran (see res for how it ended), -1 when it could not be started.
  */
 int sandbox_run(const struct sandbox_limits *lim, char *const argv[], char *const env[], int stdin_fd,
-		sandbox_reader reader, void *reader_arg, struct sandbox_result *res);
+                sandbox_reader reader, void *reader_arg, struct sandbox_result *res);
 
 /*
  * For use inside an already limited child: run argv to completion with an address-space limit and
@@ -54,7 +54,7 @@ int sandbox_run(const struct sandbox_limits *lim, char *const argv[], char *cons
  * Returns the exit status as from waitpid, or -1.
  */
 int sandbox_exec_wait(char *const argv[], char *const env[], size_t memory_bytes, size_t file_bytes,
-		      int out_fd);
+                      int out_fd);
 
 /* Whether this build can apply RLIMIT_AS to itself (not under AddressSanitizer). */
 bool sandbox_can_limit_memory(void);

@@ -23,16 +23,19 @@ struct tconf {
 	long size;
 };
 
-#define T(n, t, d, lo, hi, ch) {#n, t, offsetof(struct tconf, n), d, lo, hi, ch, "test key"}
+#define T(n, t, d, lo, hi, ch)                                                                               \
+	{                                                                                                    \
+#n, t, offsetof(struct tconf, n), d, lo, hi, ch, "test key"                                  \
+	}
 static const struct cfg_key tkeys[] = {
-	T(name, CFG_STRING, "x", 0, 0, NULL),
-	T(dir, CFG_PATH, "/tmp", 0, 0, NULL),
-	T(count, CFG_INT, "5", 1, 10, NULL),
-	T(flag, CFG_BOOL, "no", 0, 0, NULL),
-	T(mode, CFG_ENUM, "fine", 0, 0, "standard|fine|superfine"),
-	T(wait, CFG_DURATION, "1m", 0, 86400, NULL),
-	T(size, CFG_SIZE, "1k", 0, 1L << 40, NULL),
-	{NULL, 0, 0, NULL, 0, 0, NULL, NULL},
+    T(name, CFG_STRING, "x", 0, 0, NULL),
+    T(dir, CFG_PATH, "/tmp", 0, 0, NULL),
+    T(count, CFG_INT, "5", 1, 10, NULL),
+    T(flag, CFG_BOOL, "no", 0, 0, NULL),
+    T(mode, CFG_ENUM, "fine", 0, 0, "standard|fine|superfine"),
+    T(wait, CFG_DURATION, "1m", 0, 86400, NULL),
+    T(size, CFG_SIZE, "1k", 0, 1L << 40, NULL),
+    {NULL, 0, 0, NULL, 0, 0, NULL, NULL},
 };
 
 static int parse(struct tconf *c, const char *text, struct buf *err)
@@ -57,10 +60,10 @@ static void test_defaults_and_values(void **state)
 	cfg_free(tkeys, &c);
 
 	assert_int_equal(parse(&c,
-			       "# comment\n\n name = hello world \ncount=10\nflag = yes\nmode = superfine\n"
-			       "wait = 2h\nsize = 3M\ndir = \"/a b#c\"\n",
-			       &err),
-			 0);
+	                       "# comment\n\n name = hello world \ncount=10\nflag = yes\nmode = superfine\n"
+	                       "wait = 2h\nsize = 3M\ndir = \"/a b#c\"\n",
+	                       &err),
+	                 0);
 	assert_string_equal(c.name, "hello world");
 	assert_string_equal(c.dir, "/a b#c");
 	assert_int_equal(c.count, 10);
@@ -172,12 +175,12 @@ static void test_faxgate_table_defaults_valid(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_defaults_and_values),
-		cmocka_unit_test(test_continuation),
-		cmocka_unit_test(test_errors_name_file_and_line),
-		cmocka_unit_test(test_nul_and_long_line),
-		cmocka_unit_test(test_dump_round_trip),
-		cmocka_unit_test(test_faxgate_table_defaults_valid),
+	    cmocka_unit_test(test_defaults_and_values),
+	    cmocka_unit_test(test_continuation),
+	    cmocka_unit_test(test_errors_name_file_and_line),
+	    cmocka_unit_test(test_nul_and_long_line),
+	    cmocka_unit_test(test_dump_round_trip),
+	    cmocka_unit_test(test_faxgate_table_defaults_valid),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

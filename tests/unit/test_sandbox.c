@@ -155,7 +155,8 @@ static void test_reader_can_stop_child(void **state)
 static void test_exec_wait_memory_limit(void **state)
 {
 	char *big[] = {"/bin/sh", "-c", "x=$(head -c 200000000 /dev/zero | tr '\\0' a); echo ${#x}", NULL};
-	char *small[] = {"/bin/sh", "-c", "x=$(head -c 1000 /dev/zero | tr '\\0' a); test ${#x} = 1000", NULL};
+	char *small[] = {"/bin/sh", "-c", "x=$(head -c 1000 /dev/zero | tr '\\0' a); test ${#x} = 1000",
+	                 NULL};
 
 	(void)state;
 	int st = sandbox_exec_wait(big, env, 64L * 1024 * 1024, 0, -1);
@@ -181,15 +182,15 @@ static void test_missing_program(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_output_and_exit_code),
-		cmocka_unit_test(test_wall_clock_limit),
-		cmocka_unit_test(test_cpu_limit),
-		cmocka_unit_test(test_file_size_limit),
-		cmocka_unit_test(test_no_network),
-		cmocka_unit_test(test_children_die_with_it),
-		cmocka_unit_test(test_reader_can_stop_child),
-		cmocka_unit_test(test_exec_wait_memory_limit),
-		cmocka_unit_test(test_missing_program),
+	    cmocka_unit_test(test_output_and_exit_code),
+	    cmocka_unit_test(test_wall_clock_limit),
+	    cmocka_unit_test(test_cpu_limit),
+	    cmocka_unit_test(test_file_size_limit),
+	    cmocka_unit_test(test_no_network),
+	    cmocka_unit_test(test_children_die_with_it),
+	    cmocka_unit_test(test_reader_can_stop_child),
+	    cmocka_unit_test(test_exec_wait_memory_limit),
+	    cmocka_unit_test(test_missing_program),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
