@@ -22,7 +22,7 @@ B          ?= build
 CC         ?= cc
 OPT        ?= -O2
 SAN        ?=
-PKGS        = libtiff-4 libmagic uchardet libzip spandsp pangocairo cairo glib-2.0 fontconfig
+PKGS        = libtiff-4 libmagic uchardet libzip spandsp pangocairo cairo glib-2.0
 MUPDF_LIBS  = -lmupdf -lmupdf-third -lz -ljpeg -lopenjp2 -ljbig2dec -lfreetype -lharfbuzz -lgumbo -lmujs
 
 CPPFLAGS   += -Ilib -D_GNU_SOURCE \

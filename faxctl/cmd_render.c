@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "faxctl.h"
 #include "render/faxtiff.h"
@@ -143,6 +144,13 @@ int faxctl_render(struct faxctl *ctl, int argc, char **argv)
 	struct render_input *inputs = xcalloc(n, sizeof(*inputs));
 	for (size_t i = 0; i < n; i++) {
 		inputs[i].path = argv[optind + (int)i];
+		/* A file we cannot open is the caller's mistake, not a damaged document. */
+		if (access(inputs[i].path, R_OK) < 0) {
+			fprintf(stderr, "faxctl: %s: %m\n", inputs[i].path);
+			free(inputs);
+			rc = FAXCTL_FAIL;
+			goto out;
+		}
 		const char *slash = strrchr(inputs[i].path, '/');
 		inputs[i].name = slash ? slash + 1 : inputs[i].path;
 	}

@@ -29,29 +29,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <tiffio.h>
 #include <unistd.h>
 
 #include "conf/conf.h"
 #include "render/bilevel.h"
 #include "render/convert.h"
+#include "render/faxtiff.h"
 #include "render/geometry.h"
 #include "render/pagestream.h"
-#include "render/typeset.h"
 #include "util/buf.h"
 #include "util/log.h"
-
-static void faxrender_tiff_message(const char *module, const char *fmt, va_list ap)
-{
-	if (log_enabled(LOG_LVL_DEBUG)) {
-		struct buf b = BUF_INIT;
-
-		buf_printf(&b, "libtiff: %s: ", module ? module : "");
-		buf_vprintf(&b, fmt, ap);
-		log_debug("%s", buf_cstr(&b));
-		buf_free(&b);
-	}
-}
 
 static void faxrender_glib_message(const gchar *domain, GLogLevelFlags level, const gchar *message,
                                    gpointer user)
@@ -63,8 +50,7 @@ static void faxrender_glib_message(const gchar *domain, GLogLevelFlags level, co
 
 static void faxrender_setup_libraries(void)
 {
-	TIFFSetErrorHandler(faxrender_tiff_message);
-	TIFFSetWarningHandler(faxrender_tiff_message);
+	faxtiff_route_logs();
 	g_log_set_default_handler(faxrender_glib_message, NULL);
 }
 
@@ -258,8 +244,6 @@ int main(int argc, char **argv)
 		ret = faxrender_finish(&c, converted);
 	if (ret < 0)
 		log_error("cannot write the page stream: %m");
-	/* Font caches are the libraries' own; released so leak checks see only ours. */
-	typeset_shutdown();
 	cfg_free(conf_keys, &conf);
 	buf_free(&err);
 	return ret < 0 ? 1 : 0;

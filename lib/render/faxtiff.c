@@ -65,7 +65,7 @@ static void faxtiff_handlers_install(void)
 }
 
 /* libtiff's handlers are process-wide; install ours once, whoever calls first. */
-static void faxtiff_handlers_once(void)
+void faxtiff_route_logs(void)
 {
 	static pthread_once_t once = PTHREAD_ONCE_INIT;
 
@@ -147,7 +147,7 @@ int faxtiff_write(const char *path, const struct page_list *pages, const struct 
 	char *tmp;
 	int fd, rc = -1;
 
-	faxtiff_handlers_once();
+	faxtiff_route_logs();
 	if (pages->count == 0 || pages->count > 65535) {
 		faxtiff_seterr(&e, "cannot write a fax of %zu pages", pages->count);
 		return -1;
@@ -183,7 +183,7 @@ int faxtiff_write(const char *path, const struct page_list *pages, const struct 
 			goto out;
 		}
 	}
-	if (!TIFFFlush(tif) || fsync(fd) < 0) {
+	if (!TIFFFlush(tif)) {
 		faxtiff_seterr(&e, "cannot write %s: %s", tmp, strerror(errno));
 		TIFFClose(tif);
 		goto out;
@@ -313,7 +313,7 @@ static TIFF *faxtiff_open_read(const char *path, struct faxtiff_errors *e)
 	TIFFOpenOptions *opts;
 	TIFF *tif;
 
-	faxtiff_handlers_once();
+	faxtiff_route_logs();
 	opts = faxtiff_options(e);
 	tif = TIFFOpenExt(path, "r", opts);
 	TIFFOpenOptionsFree(opts);

@@ -22,4 +22,7 @@ int faxtiff_read(const char *path, struct page_list *pages, int *yres, char *err
 /* True when every page of the TIFF at path is bilevel, 1728 wide, 204 dpi across and yres down. */
 bool faxtiff_is_fax_compatible(const char *path, int yres);
 
+/* Route libtiff's errors and warnings into the log (process-wide, idempotent). */
+void faxtiff_route_logs(void);
+
 #endif

@@ -25,8 +25,6 @@
 #include <stdbool.h>
 #include <string.h>
 
-#include <fontconfig/fontconfig.h>
-
 #include <pango/pangocairo.h>
 
 #include "util/log.h"
@@ -125,13 +123,6 @@ void typeset_free(struct typeset *t)
 	cairo_surface_destroy(t->surface);
 	greymap_free(&t->page);
 	free(t);
-}
-
-void typeset_shutdown(void)
-{
-	pango_cairo_font_map_set_default(NULL);
-	cairo_debug_reset_static_data();
-	FcFini();
 }
 
 double typeset_text_width(const struct typeset *t)

@@ -28,11 +28,6 @@ struct typeset;
 /* threshold: grey below it (0 black .. 255 white) becomes black; out of 1..255 means 168. */
 struct typeset *typeset_new(const struct fax_geometry *g, int threshold);
 void typeset_free(struct typeset *t);
-/*
- * Release the process-wide font caches (Pango's font map, fontconfig) so that leak checkers see a
- * clean exit; call it at most once, at the very end of a program that typeset something.
- */
-void typeset_shutdown(void);
 /* The area text may occupy, in mm. */
 double typeset_text_width(const struct typeset *t);
 double typeset_text_height(const struct typeset *t);

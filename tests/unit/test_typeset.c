@@ -478,6 +478,5 @@ int main(void)
 
 	log_open("test_typeset", LOG_TO_STDERR, NULL);
 	failed = cmocka_run_group_tests(tests, NULL, NULL);
-	typeset_shutdown();
 	return failed;
 }
