@@ -93,6 +93,14 @@ static int geometry_clamp_px(double v, int max)
 	return (int)n;
 }
 
+/* The scale that fits w x h mm into the page, capped at 1 unless upscaling is allowed. */
+static double geometry_fit(double page_w, double page_h, double w_mm, double h_mm, bool upscale)
+{
+	double scale = fmin(page_w / w_mm, page_h / h_mm);
+
+	return !upscale && scale > 1.0 ? 1.0 : scale;
+}
+
 void geometry_place(const struct fax_geometry *g, double w_mm, double h_mm, bool upscale, struct placement *p)
 {
 	double page_w = g->width / g->xdpmm;
@@ -105,12 +113,16 @@ void geometry_place(const struct fax_geometry *g, double w_mm, double h_mm, bool
 		h_mm = page_h;
 	}
 	memset(p, 0, sizeof(*p));
-	p->rotate = w_mm > h_mm;
+	/*
+	 * A landscape page is turned only when that lets it be drawn larger: a small landscape image
+	 * that fits upright at its own size stays upright, so nobody has to turn the sheet for it.
+	 */
+	double upright = geometry_fit(page_w, page_h, w_mm, h_mm, upscale);
+	double turned = geometry_fit(page_w, page_h, h_mm, w_mm, upscale);
+	p->rotate = w_mm > h_mm && turned > upright * 1.0001;
 	ew = p->rotate ? h_mm : w_mm;
 	eh = p->rotate ? w_mm : h_mm;
-	scale = fmin(page_w / ew, page_h / eh);
-	if (!upscale && scale > 1.0)
-		scale = 1.0;
+	scale = p->rotate ? turned : upright;
 	p->scale = scale;
 	p->out_w = geometry_clamp_px(ew * scale * g->xdpmm, g->width);
 	p->out_h = geometry_clamp_px(eh * scale * g->ydpmm, g->height);

@@ -4,7 +4,8 @@
  * A fax row is 1728 pixels across 215 mm (T.4), i.e. 8.04 pixels a mm. Rows are 3.85, 7.7 or 15.4
  * a mm (standard, fine, superfine). Pages are A4 (297 mm) or US Letter (279.4 mm) long.
  * A document page is scaled to fit the fax page without distortion, landscape pages are turned
- * a quarter counter-clockwise, and the result is centred horizontally and put at the top.
+ * a quarter counter-clockwise when that lets them be drawn larger, and the result is centred
+ * horizontally and put at the top.
  */
 #ifndef FAXGATE_RENDER_GEOMETRY_H
 #define FAXGATE_RENDER_GEOMETRY_H

@@ -89,4 +89,14 @@ assert_ge "$black" 0.05 "photo.jpg ink (all white means thresholded away)"
 assert_le "$black" 0.6 "photo.jpg ink (too dark)"
 note "photo: black fraction $black"
 
+# --- grey is halftoned all the way down: grey.tif's white-to-black ramp (its top 600 of 1169
+# rows, printed at full page length) may end in solid black only in its last few per cent. Bands
+# of 16 rows are averaged, so that rows through the dots of a dark halftone do not count ---
+render_ok "$tmp/g.tif" grey.tif
+bands=$((600 * 2287 / 1169 / 16))
+solid=$(convert "$tmp/g.tif[0]" -crop "1600x$((bands * 16))+64+0" +repage -scale "1x$bands!" -depth 8 gray:- |
+	od -An -v -tu1 | tr -s ' ' '\n' | awk '$1 != "" && $1 < 8 { n++ } END { print n + 0 }')
+assert_le "$solid" $((bands / 10)) "bands of the grey ramp in grey.tif printed solid black (of $bands)"
+note "grey ramp: $solid of $bands bands solid black"
+
 echo "render_layout: ok"

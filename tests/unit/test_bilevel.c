@@ -140,6 +140,12 @@ static double expected_black(int v)
 	return 1 - t;
 }
 
+/* The same with a gamma, in percent. */
+static double expected_black_gamma(int v, int gamma_pct)
+{
+	return 1 - pow(1 - expected_black(v), gamma_pct / 100.0);
+}
+
 /*
  * A photo-like area 80 mm high, grey rising across in 26 bands from lo to 210, with grain or
  * smooth; each band must hold as much black as its grey asks for.
@@ -246,6 +252,199 @@ static void test_grey_fill_with_text(void **state)
 	assert_true(row > 0.2 && row < 0.8);
 	bitmap_free(&b);
 	greymap_free(&g);
+}
+
+/*
+ * A synthetic photo: smooth noise over the whole grey range, clipped to black and white in places,
+ * scaled up 2x like a small picture put on the page. Its smooth shadows are flat block by block, as
+ * dark fills are, and darker than the mid-tones in places, as text is.
+ */
+#define PH_X     64
+#define PH_Y     96
+#define PH_W     1600
+#define PH_H_MAX 4800 /* a superfine page is 4574 rows */
+#define PH_CELL  64   /* lattice of the noise, in source pixels (twice as many on the page) */
+
+static double smoothstep(double t)
+{
+	return t * t * (3 - 2 * t);
+}
+
+static void draw_photo(struct greymap *g, int h, uint32_t seed)
+{
+	enum { LW = PH_W / 2 / PH_CELL + 2, LH = PH_H_MAX / 2 / PH_CELL + 2 };
+	double lat[LH][LW];
+
+	rng_state = seed;
+	for (int j = 0; j < LH; j++)
+		for (int i = 0; i < LW; i++)
+			lat[j][i] = -20 + (double)(rnd() % 296);
+	for (int sy = 0; sy < h / 2; sy++) {
+		for (int sx = 0; sx < PH_W / 2; sx++) {
+			int i = sx / PH_CELL, j = sy / PH_CELL;
+			double fx = smoothstep((double)(sx % PH_CELL) / PH_CELL);
+			double fy = smoothstep((double)(sy % PH_CELL) / PH_CELL);
+			double top = lat[j][i] + (lat[j][i + 1] - lat[j][i]) * fx;
+			double bot = lat[j + 1][i] + (lat[j + 1][i + 1] - lat[j + 1][i]) * fx;
+			int v = (int)lround(top + (bot - top) * fy);
+			fill(g, PH_X + 2 * sx, PH_Y + 2 * sy, 2, 2, v < 0 ? 0 : v > 255 ? 255 : v);
+		}
+	}
+}
+
+/* Mean grey of the source over w x h at (x, y). */
+static double source_mean(const struct greymap *g, int x, int y, int w, int h)
+{
+	long sum = 0;
+
+	for (int yy = y; yy < y + h; yy++)
+		for (int xx = x; xx < x + w; xx++)
+			sum += g->px[(size_t)yy * g->stride + (size_t)xx];
+	return (double)sum / ((double)w * h);
+}
+
+/* The photo is measured in windows of two screen tiles across and down: tone without beating. */
+#define WIN_W 24
+#define WIN_X ((PH_W - 32) / WIN_W)
+#define WIN_Y (PH_H_MAX / 12)
+
+/*
+ * A photo is halftoned as a whole: no solid black blobs where it is dark but not black, no jumps in
+ * its tone where it is smooth, and text printed right under it stays thresholded.
+ */
+static void check_photo(enum fax_resolution res, uint32_t seed)
+{
+	static double mean[WIN_Y][WIN_X], black[WIN_Y][WIN_X];
+	struct fax_geometry geo;
+	struct bilevel_opts o;
+	struct greymap g;
+	struct bitmap b;
+	int dark = 0, light = 0, solid = 0;
+
+	geometry_init(&geo, res, FAX_PAPER_A4);
+	bilevel_opts_init(&o, &geo, THR, 80, true, 20);
+	int ph_h = (geo.height - PH_Y - 200) & ~1, win_h = 2 * (int)lround(12 * geo.ydpmm / geo.xdpmm);
+	int nwy = (ph_h - 32) / win_h;
+	assert_true(ph_h <= PH_H_MAX && nwy <= WIN_Y);
+	greymap_alloc(&g, 1728, geo.height);
+	draw_photo(&g, ph_h, seed);
+	/* A caption a block and a half under the photo. */
+	int cap = PH_Y + ph_h + (int)lround(1.5 * geo.ydpmm);
+	draw_text(&g, PH_X, cap, 2, 100, 0);
+	bilevel_convert(&g, &o, &geo, &b);
+
+	for (int j = 0; j < nwy; j++) {
+		for (int i = 0; i < WIN_X; i++) {
+			int x = PH_X + 16 + i * WIN_W, y = PH_Y + 16 + j * win_h;
+			double want = 0, m = source_mean(&g, x, y, WIN_W, win_h),
+			       k = black_share(&b, x, y, WIN_W, win_h);
+			for (int yy = y; yy < y + win_h; yy++)
+				for (int xx = x; xx < x + WIN_W; xx++)
+					want += expected_black_gamma(g.px[(size_t)yy * g.stride + (size_t)xx],
+					                             80);
+			want /= WIN_W * win_h;
+			mean[j][i] = m;
+			black[j][i] = k;
+			dark += m >= 16 && m < 25;
+			light += m > 224;
+			solid += k == 1;
+			/* Solid black only where the source is within a few greys of the clip at 16. */
+			if (k == 1 && m >= 24)
+				fail_msg("res %d seed %u: solid black at (%d, %d), grey %.1f", res, seed, x,
+				         y, m);
+			/* The tone follows the curve everywhere, shadows and highlights included. */
+			if (fabs(k - want) > 0.08)
+				fail_msg("res %d seed %u: at (%d, %d), grey %.1f: black %.3f, want %.3f", res,
+				         seed, x, y, m, k, want);
+		}
+	}
+	/* The photo holds what this test is about: shadows just above the clip, highlights, black. */
+	assert_true(dark > 10 && light > 10 && solid > 10);
+	/* Smooth: neighbours of about the same grey have about the same black. */
+	for (int j = 0; j < nwy; j++) {
+		for (int i = 0; i < WIN_X; i++) {
+			for (int k = 0; k < 2; k++) {
+				int nj = j + k, ni = i + 1 - k;
+				if (nj >= nwy || ni >= WIN_X || fabs(mean[j][i] - mean[nj][ni]) >= 10)
+					continue;
+				if (fabs(black[j][i] - black[nj][ni]) > 0.25)
+					fail_msg("res %d seed %u: jump at window (%d, %d): black %.3f / %.3f",
+					         res, seed, i, j, black[j][i], black[nj][ni]);
+			}
+		}
+	}
+	/* The caption is thresholded, from two blocks under the photo on. */
+	for (int y = PH_Y + ph_h + (int)lround(2 * geo.ydpmm) + 1; y < cap + 2 * 34; y++)
+		for (int x = 0; x < 1728; x++)
+			assert_int_equal(bit(&b, x, y), g.px[(size_t)y * g.stride + (size_t)x] < THR);
+	bitmap_free(&b);
+	greymap_free(&g);
+}
+
+static void test_photo_shadows_halftoned(void **state)
+{
+	(void)state;
+	for (uint32_t seed = 1; seed <= 2; seed++) {
+		check_photo(FAX_RES_FINE, seed);
+		check_photo(FAX_RES_STANDARD, seed);
+		check_photo(FAX_RES_SUPERFINE, seed);
+	}
+}
+
+/*
+ * Dark banners with white text beside tone: a table header over shaded rows, a title bar over a
+ * photo, a bar beside it. The photo's flood must not reach into them: they are thresholded as
+ * before, but for the blocks right at the tone's edge. At any offset to the blocks.
+ */
+static void check_banners(int grey, int off)
+{
+	struct fax_geometry geo;
+	struct bilevel_opts o;
+	struct greymap g;
+	struct bitmap b;
+	const struct {
+		const char *what;
+		int x, y, w, h;
+	} keep[] = {
+	    {"header", 100 + off, 100 + off, 1500, 60 - 16},
+	    {"title", 100 + off, 400 + off, 1500, 60 - 16},
+	    {"bar", 100 + off, 1000, 60 - 16, 400},
+	};
+
+	setup_fine(&geo, &o, 80);
+	greymap_alloc(&g, 1728, 2287);
+	fill(&g, 100 + off, 100 + off, 1500, 60, grey);
+	draw_text(&g, 120 + off, 118 + off, 1, 100, 255);
+	fill(&g, 100 + off, 160 + off, 1500, 46, 150);
+	draw_text(&g, 110 + off, 172 + off, 1, 100, 0);
+	fill(&g, 100 + off, 206 + off, 1500, 46, 190);
+	draw_text(&g, 110 + off, 218 + off, 1, 100, 0);
+	fill(&g, 100 + off, 400 + off, 1500, 60, grey);
+	draw_text(&g, 120 + off, 418 + off, 1, 100, 255);
+	fill(&g, 100 + off, 1000, 60, 400, grey);
+	for (int y = 460 + off; y < 1400; y++)
+		for (int x = 160 + off; x < 1600; x++)
+			g.px[(size_t)y * g.stride + (size_t)x] =
+			    (uint8_t)(grey + 20 + (x + y) / 40 % 100 + (int)(rnd() % 9));
+	bilevel_convert(&g, &o, &geo, &b);
+	for (size_t k = 0; k < sizeof(keep) / sizeof(keep[0]); k++)
+		for (int y = keep[k].y; y < keep[k].y + keep[k].h; y++)
+			for (int x = keep[k].x; x < keep[k].x + keep[k].w; x++)
+				if (bit(&b, x, y) != (g.px[(size_t)y * g.stride + (size_t)x] < THR))
+					fail_msg("%s in grey %d at offset %d: (%d, %d) not thresholded",
+					         keep[k].what, grey, off, x, y);
+	bitmap_free(&b);
+	greymap_free(&g);
+}
+
+static void test_banner_beside_tone(void **state)
+{
+	static const int greys[] = {0, 10, 20, 40, 70};
+
+	(void)state;
+	for (size_t k = 0; k < sizeof(greys) / sizeof(greys[0]); k++)
+		for (int off = 0; off < 8; off += 3)
+			check_banners(greys[k], off);
 }
 
 static void test_odd_sizes(void **state)
@@ -385,6 +584,8 @@ int main(void)
 	    cmocka_unit_test(test_smooth_fills_halftoned),
 	    cmocka_unit_test(test_dark_fill_thresholded),
 	    cmocka_unit_test(test_grey_fill_with_text),
+	    cmocka_unit_test(test_photo_shadows_halftoned),
+	    cmocka_unit_test(test_banner_beside_tone),
 	    cmocka_unit_test(test_odd_sizes),
 	    cmocka_unit_test(test_chop),
 	    cmocka_unit_test(test_blank),

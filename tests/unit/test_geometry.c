@@ -131,16 +131,22 @@ static void test_place_small_image(void **state)
 
 	(void)state;
 	geometry_init(&g, FAX_RES_FINE, FAX_PAPER_A4);
-	/* A 50 x 30 mm image is landscape: turned, and never blown up. */
+	/* A 50 x 30 mm image fits upright at its own size: not turned, never blown up. */
 	geometry_place(&g, 50, 30, false, &p);
-	assert_true(p.rotate);
+	assert_false(p.rotate);
 	assert_true(fabs(p.scale - 1.0) < 1e-9);
-	assert_int_equal(p.out_w, (int)lround(30 * 1728.0 / 215.0));
-	assert_int_equal(p.out_h, (int)lround(50 * 7.7));
+	assert_int_equal(p.out_w, (int)lround(50 * 1728.0 / 215.0));
+	assert_int_equal(p.out_h, (int)lround(30 * 7.7));
 	assert_int_equal(p.ox, (1728 - p.out_w) / 2);
 	assert_int_equal(p.oy, 0);
+	/* A 280 x 200 mm landscape image would shrink upright but fits turned: turned, full size. */
+	geometry_place(&g, 280, 200, false, &p);
+	assert_true(p.rotate);
+	assert_true(fabs(p.scale - 1.0) < 1e-9);
+	assert_int_equal(p.out_h, (int)lround(280 * 7.7));
 	/* Allowed to grow, it fills the paper's length. */
 	geometry_place(&g, 50, 30, true, &p);
+	assert_true(p.rotate);
 	assert_true(p.scale > 4);
 	assert_true(p.out_h == g.height || p.out_w == g.width);
 
