@@ -16,8 +16,10 @@
  * SECURITY
  *	Everything it reads is hostile. It runs with the CPU, memory, file-size and wall-clock limits
  *	and without the network that the parent (render.c, sandbox.c) applies before exec; it only
- *	hands back bitmaps whose sizes the parent checks. Libraries that print to stdout would corrupt
- *	the stream, so fd 1 is moved away and stdout points at stderr.
+ *	hands back MMR-encoded pages whose sizes the parent checks. Multi-page documents are drawn
+ *	by page workers forked from it (convert_workers.c), which stay under the same limits.
+ *	Libraries that print to stdout would corrupt the stream, so fd 1 is moved away and stdout
+ *	points at stderr.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -79,6 +81,7 @@ static void faxrender_ctx(struct convert_ctx *c, const struct conf *conf, const 
 	c->ghostscript = conf->render_ghostscript;
 	c->soffice = conf->render_soffice;
 	c->workdir = workdir;
+	c->workers = (int)conf->render_workers;
 	c->out_fd = out_fd;
 	c->status = RENDER_OK;
 }

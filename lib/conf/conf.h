@@ -49,6 +49,9 @@ struct conf {
 	char *render_ghostscript;
 	char *render_soffice;
 	char *render_tmpdir;
+
+	/* rendering: speed */
+	long render_workers;
 };
 
 extern const struct cfg_key conf_keys[];

@@ -61,5 +61,7 @@ const struct cfg_key conf_keys[] = {
     K(render_soffice, CFG_PATH, "/usr/bin/soffice", 0, 0, NULL,
       "LibreOffice, used for office documents and HTML."),
     K(render_tmpdir, CFG_PATH, "/tmp", 0, 0, NULL, "Where private scratch folders for conversions are made."),
+    K(render_workers, CFG_INT, "2", 1, 8, NULL,
+      "Processes drawing the pages of one document; 1 draws them one by one. Best at the number of cores."),
     {NULL, 0, 0, NULL, 0, 0, NULL, NULL},
 };

@@ -10,16 +10,23 @@
  *
  * Pages are drawn in grey at the fax resolution with anti-aliasing off for text and line art, so
  * glyphs come out as solid black that the sink thresholds crisply; photos stay grey and are
- * halftoned by the sink.
+ * halftoned by the sink. A document of several pages is drawn by page workers forked once it is
+ * open (convert_workers.c); so that the copies of the document never share a file offset, mupdf
+ * reads the file from a private read-only mapping instead of a stdio stream.
  */
 #include "render/convert.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <mupdf/fitz.h>
 #include <stdalign.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "util/log.h"
 
@@ -40,6 +47,8 @@ struct mupdf_run {
 	struct mupdf_alloc alloc;
 	fz_context *ctx;
 	fz_document *doc;
+	void *map; /* the PDF file, mapped */
+	size_t maplen;
 	bool is_image;
 	long big_w, big_h; /* an image beyond max_image_pixels, when seen */
 };
@@ -241,15 +250,16 @@ static double mupdf_ms_since(const struct timespec *t0)
 	return (t1.tv_sec - t0->tv_sec) * 1e3 + (t1.tv_nsec - t0->tv_nsec) / 1e6;
 }
 
-static int mupdf_page(struct mupdf_run *r, int number)
+/* Draw one page into g (convert_draw_fn; also runs in page workers). */
+static int mupdf_draw(void *arg, int number, struct greymap *g)
 {
+	struct mupdf_run *r = arg;
 	struct convert_ctx *c = r->c;
 	fz_context *ctx = r->ctx;
 	fz_page *page = NULL;
 	fz_display_list *list = NULL;
 	fz_pixmap *pix = NULL;
 	fz_device *dev = NULL;
-	struct greymap g;
 	struct placement pl;
 	struct timespec t0;
 	char what[32];
@@ -257,7 +267,7 @@ static int mupdf_page(struct mupdf_run *r, int number)
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	snprintf(what, sizeof(what), "page %d", number + 1);
-	greymap_alloc(&g, c->geom.width, c->geom.height);
+	greymap_alloc(g, c->geom.width, c->geom.height);
 	fz_var(page);
 	fz_var(list);
 	fz_var(pix);
@@ -275,8 +285,8 @@ static int mupdf_page(struct mupdf_run *r, int number)
 		if (!r->big_w) {
 			geometry_place(&c->geom, (b.x1 - b.x0) * MM_PER_PT, (b.y1 - b.y0) * MM_PER_PT,
 			               !r->is_image, &pl);
-			pix = fz_new_pixmap_with_data(ctx, fz_device_gray(ctx), g.width, g.height, NULL, 0,
-			                              (int)g.stride, g.px);
+			pix = fz_new_pixmap_with_data(ctx, fz_device_gray(ctx), g->width, g->height, NULL, 0,
+			                              (int)g->stride, g->px);
 			dev = fz_new_draw_device(ctx, fz_identity, pix);
 			fz_run_display_list(ctx, list, dev, mupdf_page_matrix(&c->geom, &pl, b),
 			                    fz_infinite_rect, NULL);
@@ -297,14 +307,9 @@ static int mupdf_page(struct mupdf_run *r, int number)
 	/* Also when mupdf went on without the part it could not allocate, or stopped at a big image. */
 	if (ret == 0 && (r->alloc.failed || r->big_w))
 		ret = mupdf_fail(r, what, NULL);
-	if (ret == 0) {
-		double ms = mupdf_ms_since(&t0);
-
-		ret = convert_put_grey(c, &g);
-		log_debug("%s: drawn in %.1f ms, sent in %.1f ms, mupdf memory peak %zu KiB", what, ms,
-		          mupdf_ms_since(&t0) - ms, r->alloc.peak / 1024);
-	}
-	greymap_free(&g);
+	if (ret == 0)
+		log_debug("%s: drawn in %.1f ms, mupdf memory peak %zu KiB", what, mupdf_ms_since(&t0),
+		          r->alloc.peak / 1024);
 	return ret;
 }
 
@@ -388,6 +393,36 @@ static void mupdf_check_header(struct mupdf_run *r, fz_buffer *buf)
 	}
 }
 
+/*
+ * Map the file for mupdf to read. A private mapping is the same bytes in every page worker, each
+ * worker reading at its own position, where a stdio stream would share one file offset between
+ * them. May throw.
+ */
+static void mupdf_map(struct mupdf_run *r, const char *path)
+{
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		fz_throw(r->ctx, FZ_ERROR_GENERIC, "cannot open file: %s", strerror(errno));
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		fz_throw(r->ctx, FZ_ERROR_GENERIC, "not a regular file");
+	}
+	/* An empty file maps to nothing: mupdf finds no document in an empty buffer. */
+	if (st.st_size > 0) {
+		void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+		if (p == MAP_FAILED) {
+			int e = errno;
+			close(fd);
+			fz_throw(r->ctx, FZ_ERROR_GENERIC, "cannot map file: %s", strerror(e));
+		}
+		r->map = p;
+		r->maplen = (size_t)st.st_size;
+	}
+	close(fd);
+}
+
 /* Open the document; for images check the declared size before anything is decoded. May throw. */
 static void mupdf_open(struct mupdf_run *r, const char *path)
 {
@@ -417,7 +452,10 @@ static void mupdf_open(struct mupdf_run *r, const char *path)
 				fz_throw(ctx, FZ_ERROR_GENERIC, "image too large");
 			stm = fz_open_buffer(ctx, buf);
 		} else {
-			stm = fz_open_file(ctx, path);
+			mupdf_map(r, path);
+			buf = fz_new_buffer_from_shared_data(ctx, r->map ? r->map : (const void *)"",
+			                                     r->maplen);
+			stm = fz_open_buffer(ctx, buf);
 		}
 		r->doc = fz_open_document_with_stream(ctx, magic, stm);
 	}
@@ -437,7 +475,7 @@ static int mupdf_document(struct mupdf_run *r, const char *path)
 {
 	struct convert_ctx *c = r->c;
 	fz_context *ctx = r->ctx;
-	int n = 0, ret = 0, locked = 0;
+	int n = 0, locked = 0;
 
 	fz_var(n);
 	fz_var(locked);
@@ -462,9 +500,7 @@ static int mupdf_document(struct mupdf_run *r, const char *path)
 		return convert_fail(c, RENDER_TOO_MANY_PAGES, "%d pages (at most %zu allowed)", n,
 		                    c->max_pages);
 	log_debug("mupdf: %d pages", n);
-	for (int i = 0; i < n && ret == 0; i++)
-		ret = mupdf_page(r, i);
-	return ret;
+	return convert_pages(c, n, mupdf_draw, r);
 }
 
 int convert_mupdf(struct convert_ctx *c, const char *path, bool is_image)
@@ -496,6 +532,8 @@ int convert_mupdf(struct convert_ctx *c, const char *path, bool is_image)
 
 	fz_drop_document(r.ctx, r.doc);
 	fz_drop_context(r.ctx);
+	if (r.map)
+		munmap(r.map, r.maplen);
 	if (r.alloc.used != 0)
 		log_warning("mupdf: %zu bytes not freed", r.alloc.used);
 	return ret;

@@ -3,8 +3,9 @@
  *
  * A converter reads one hostile document and hands pages to the sink, either as greymaps (turned
  * into bilevel pages by the sink with the configured threshold and halftone) or as finished
- * bitmaps (lossless pass-through of fax TIFFs). On failure it calls convert_fail() with the status
- * and technical detail and returns -1. Memory beyond conv->memory_limit must fail cleanly.
+ * bitmaps (lossless pass-through of fax TIFFs). The sink sends them MMR encoded. On failure it
+ * calls convert_fail() with the status and technical detail and returns -1. Memory beyond
+ * conv->memory_limit must fail cleanly.
  */
 #ifndef FAXGATE_RENDER_CONVERT_H
 #define FAXGATE_RENDER_CONVERT_H
@@ -15,6 +16,7 @@
 #include "render/bilevel.h"
 #include "render/bitmap.h"
 #include "render/geometry.h"
+#include "render/mmr.h"
 #include "render/status.h"
 
 struct convert_ctx {
@@ -31,6 +33,7 @@ struct convert_ctx {
 	const char *ghostscript;
 	const char *soffice;
 	const char *workdir; /* private scratch folder, also HOME */
+	int workers;         /* processes drawing one document's pages (render_workers) */
 	int out_fd;          /* page stream */
 	/* state */
 	size_t pages_sent;
@@ -42,6 +45,35 @@ struct convert_ctx {
 /* Sinks: convert/chop/drop/count and send a page. Return -1 (status set) when over max_pages. */
 int convert_put_grey(struct convert_ctx *c, const struct greymap *g);
 int convert_put_bitmap(struct convert_ctx *c, struct bitmap *b);
+
+/* A page ready for the stream: blank (to be left out), or encoded. */
+struct convert_page {
+	bool blank;
+	struct fax_page fax;
+};
+
+/*
+ * convert_put_grey in two halves, so that page workers can do the expensive first half in parallel
+ * while the second runs in document order in one process: make the page (bilevel, chop, blank
+ * test, encoding; -1 with the status set when the encoding fails), then emit it (drop or count and
+ * send; p is released either way).
+ */
+int convert_make_page(struct convert_ctx *c, const struct greymap *g, struct convert_page *p);
+int convert_emit_page(struct convert_ctx *c, struct convert_page *p);
+
+/*
+ * Draw page number (0-based) of a document into g (allocated by the callee, released by the
+ * caller also on failure); -1 with the status set on failure.
+ */
+typedef int (*convert_draw_fn)(void *arg, int number, struct greymap *g);
+/*
+ * Draw, make and emit pages 0 to npages - 1 in order. With c->workers > 1 and more than one page,
+ * worker processes forked from this one draw and make every workers-th page (so draw must work in
+ * a copy of the caller made by fork: single-threaded, no descriptor whose offset it shares with the
+ * original), while this process draws the rest and emits all of them in order. Returns 0, or -1
+ * with the status set (also for a worker that failed or died); no worker outlives the call.
+ */
+int convert_pages(struct convert_ctx *c, int npages, convert_draw_fn draw, void *arg);
 /* Record a failure; always returns -1 so converters can `return convert_fail(...)`. */
 int convert_fail(struct convert_ctx *c, enum render_status st, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

@@ -5,7 +5,8 @@
  * asked for (page width, height and count, and the total decoded size), libtiff's own allocations
  * are capped, directory chains are walked with a count limit, and padding bits past the width are
  * cleared so they never count as ink. libtiff's messages go to the log, and the first error of an
- * operation becomes its error text.
+ * operation becomes its error text. Pages written here are encoded already (in the faxrender
+ * helper, see mmr.c), so writing a fax costs no more than copying its bytes.
  */
 #include "render/faxtiff.h"
 
@@ -113,7 +114,7 @@ static TIFFOpenOptions *faxtiff_options(struct faxtiff_errors *e)
 	return opts;
 }
 
-static int faxtiff_write_page(TIFF *tif, const struct bitmap *b, const struct fax_geometry *g, int n,
+static int faxtiff_write_page(TIFF *tif, const struct fax_page *b, const struct fax_geometry *g, int n,
                               int total, const char *software)
 {
 	TIFFSetField(tif, TIFFTAG_SUBFILETYPE, FILETYPE_PAGE);
@@ -134,13 +135,13 @@ static int faxtiff_write_page(TIFF *tif, const struct bitmap *b, const struct fa
 	TIFFSetField(tif, TIFFTAG_PAGENUMBER, (uint16_t)n, (uint16_t)total);
 	if (software && *software)
 		TIFFSetField(tif, TIFFTAG_SOFTWARE, software);
-	/* One strip: the bitmap's rows are already packed exactly as the strip wants them. */
-	if (TIFFWriteEncodedStrip(tif, 0, b->bits, (tmsize_t)(b->stride * (size_t)b->height)) < 0)
+	/* One strip: the page is that strip already. */
+	if (TIFFWriteRawStrip(tif, 0, b->data, (tmsize_t)b->len) < 0)
 		return -1;
 	return TIFFWriteDirectory(tif) ? 0 : -1;
 }
 
-int faxtiff_write(const char *path, const struct page_list *pages, const struct fax_geometry *g,
+int faxtiff_write(const char *path, const struct fax_page_list *pages, const struct fax_geometry *g,
                   const char *software, char *err, size_t errlen)
 {
 	struct faxtiff_errors e = {err, errlen, false};
@@ -153,8 +154,9 @@ int faxtiff_write(const char *path, const struct page_list *pages, const struct 
 		return -1;
 	}
 	for (size_t i = 0; i < pages->count; i++) {
-		const struct bitmap *b = &pages->pages[i];
-		if (b->width != FAX_WIDTH || b->height < 1 || b->stride != (size_t)(b->width + 7) / 8) {
+		const struct fax_page *b = &pages->pages[i];
+		if (b->width != FAX_WIDTH || b->height < 1 || b->len < 1 ||
+		    b->len > mmr_max_len(b->width, b->height)) {
 			faxtiff_seterr(&e, "page %zu is %dx%d, not a fax page", i + 1, b->width, b->height);
 			return -1;
 		}

@@ -9,9 +9,13 @@
 
 #include "render/bitmap.h"
 #include "render/geometry.h"
+#include "render/mmr.h"
 
-/* Write all pages to path; returns 0, or -1 with a message in err (err may be NULL). */
-int faxtiff_write(const char *path, const struct page_list *pages, const struct fax_geometry *g,
+/*
+ * Write all pages to path, each page's MMR bytes as its one strip, unchanged; returns 0, or -1 with
+ * a message in err (err may be NULL).
+ */
+int faxtiff_write(const char *path, const struct fax_page_list *pages, const struct fax_geometry *g,
                   const char *software, char *err, size_t errlen);
 
 /*

@@ -26,6 +26,7 @@
 #include "util/xalloc.h"
 
 /* Keys the helper needs; the parent passes them as -o key=value so both see one configuration. */
+/* clang-format off */
 static const char *const render_keys[] = {
     "log_level",
     "render_text_threshold",
@@ -41,8 +42,10 @@ static const char *const render_keys[] = {
     "render_text_font",
     "render_ghostscript",
     "render_soffice",
+    "render_workers",
     NULL,
 };
+/* clang-format on */
 
 struct render_argv {
 	char **v;
@@ -201,8 +204,8 @@ static enum render_status render_child_status(const struct sandbox_result *sr,
 
 /* Run the helper on one document (or the cover); pages are appended to out. */
 static enum render_status render_one(const struct render_request *req, const char *workdir, char **extra,
-                                     size_t max_pages, const struct fax_geometry *g, struct page_list *out,
-                                     char **type, struct buf *detail)
+                                     size_t max_pages, const struct fax_geometry *g,
+                                     struct fax_page_list *out, char **type, struct buf *detail)
 {
 	const struct conf *conf = req->conf;
 	struct render_argv argv = {0}, env = {0};
@@ -235,7 +238,7 @@ static enum render_status render_one(const struct render_request *req, const cha
 	}
 	if (st == RENDER_OK) {
 		for (size_t i = 0; i < reader.pages.count; i++)
-			page_list_push(out, &reader.pages.pages[i]);
+			fax_page_list_push(out, &reader.pages.pages[i]);
 		reader.pages.count = 0;
 	}
 	if (reader.type && type)
@@ -366,7 +369,7 @@ enum render_status render_documents(const struct render_request *req, struct ren
 		struct buf fields = BUF_INIT;
 		char *fpath = xasprintf("%s/cover-fields", workdir);
 		char *cdir = xasprintf("%s/cover", workdir);
-		struct page_list cover = {0};
+		struct fax_page_list cover = {0};
 
 		render_fields_text(req, res->pages.count + 1, &fields);
 		if (render_write_file(fpath, fields.data, fields.len) < 0 || mkdir(cdir, 0700) < 0) {
@@ -388,14 +391,14 @@ enum render_status render_documents(const struct render_request *req, struct ren
 		}
 		if (st == RENDER_OK) {
 			/* Put the cover first: grow the list by one, shift, place. */
-			struct bitmap first = cover.pages[0], hole = {0};
+			struct fax_page first = cover.pages[0], hole = {0};
 			size_t n = res->pages.count;
 			cover.count = 0;
-			page_list_push(&res->pages, &hole);
-			memmove(&res->pages.pages[1], &res->pages.pages[0], n * sizeof(struct bitmap));
+			fax_page_list_push(&res->pages, &hole);
+			memmove(&res->pages.pages[1], &res->pages.pages[0], n * sizeof(struct fax_page));
 			res->pages.pages[0] = first;
 		}
-		page_list_free(&cover);
+		fax_page_list_free(&cover);
 		buf_free(&fields);
 		free(fpath);
 		free(cdir);
@@ -403,7 +406,7 @@ enum render_status render_documents(const struct render_request *req, struct ren
 	if (st == RENDER_OK && res->pages.count == 0)
 		st = RENDER_NO_CONTENT;
 	if (st != RENDER_OK) {
-		page_list_free(&res->pages);
+		fax_page_list_free(&res->pages);
 	}
 	render_rmtree(workdir);
 	free(workdir);
@@ -412,7 +415,7 @@ enum render_status render_documents(const struct render_request *req, struct ren
 
 void render_result_free(struct render_result *res)
 {
-	page_list_free(&res->pages);
+	fax_page_list_free(&res->pages);
 	for (size_t i = 0; i < res->ndocs; i++)
 		free(res->docs[i].type);
 	free(res->docs);

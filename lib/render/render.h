@@ -2,8 +2,9 @@
  * render.h - the rendering engine's public API: documents in, one fax document out.
  *
  * Each document is converted by the faxrender helper program in a child process with CPU, memory,
- * file size and wall-clock limits and no network (see sandbox.h); the caller only ever sees page
- * bitmaps and a status. The milter and `faxctl render` both call render_documents().
+ * file size and wall-clock limits and no network (see sandbox.h); the caller only ever sees pages,
+ * MMR encoded as a fax TIFF or a database stores them (mmr.h), and a status. The milter and
+ * `faxctl render` both call render_documents().
  */
 #ifndef FAXGATE_RENDER_RENDER_H
 #define FAXGATE_RENDER_RENDER_H
@@ -14,6 +15,7 @@
 #include "conf/conf.h"
 #include "render/bitmap.h"
 #include "render/geometry.h"
+#include "render/mmr.h"
 #include "render/status.h"
 #include "util/buf.h"
 
@@ -44,7 +46,7 @@ struct render_request {
 };
 
 struct render_result {
-	struct page_list pages;
+	struct fax_page_list pages;
 	struct fax_geometry geom;
 	enum render_status status;
 	char *failed_name; /* which input failed (NULL when OK or not input-specific) */

@@ -1,7 +1,8 @@
 /*
- * test_faxtiff.c - fax TIFFs: multi-page MMR round trips at every resolution, the tags a fax TIFF
- * needs, reading other bilevel TIFFs (min-is-black, LSB fill order, other compressions), telling
- * fax-ready files from others, and refusing damaged or oversized files cleanly.
+ * test_faxtiff.c - fax TIFFs: multi-page MMR round trips at every resolution (pages encoded by
+ * mmr.c, stored unchanged as the strips), the tags a fax TIFF needs, reading other bilevel TIFFs
+ * (min-is-black, LSB fill order, other compressions), telling fax-ready files from others, and
+ * refusing damaged or oversized files and pages cleanly.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -69,6 +70,31 @@ static void make_page(struct bitmap *b, int height)
 	}
 }
 
+/* Encode b and append it to l. */
+static void push_encoded(struct fax_page_list *l, const struct bitmap *b)
+{
+	struct fax_page p;
+
+	assert_int_equal(mmr_encode(b, &p), 0);
+	fax_page_list_push(l, &p);
+}
+
+/* Page n's strip as stored, unchanged. */
+static void read_raw_strip(const char *path, int n, uint8_t **data, size_t *len)
+{
+	TIFF *tif = TIFFOpen(path, "r");
+	uint64_t *counts = NULL;
+
+	assert_non_null(tif);
+	assert_int_equal(TIFFSetDirectory(tif, (tdir_t)n), 1);
+	assert_int_equal(TIFFGetField(tif, TIFFTAG_STRIPBYTECOUNTS, &counts), 1);
+	*len = (size_t)counts[0];
+	*data = malloc(*len);
+	assert_non_null(*data);
+	assert_int_equal(TIFFReadRawStrip(tif, 0, *data, (tmsize_t)*len), (tmsize_t)*len);
+	TIFFClose(tif);
+}
+
 static void read_tags(const char *path, int dirn, uint16_t *comp, uint32_t *w, uint32_t *h, float *xres,
                       float *yres)
 {
@@ -106,6 +132,7 @@ static void roundtrip(enum fax_resolution res)
 {
 	struct fax_geometry g;
 	struct page_list in = {NULL, 0, 0}, out = {NULL, 0, 0};
+	struct fax_page_list enc = {NULL, 0, 0};
 	char err[256] = "";
 	int heights[4], yres = -1;
 	char path[160], tmp[170];
@@ -120,15 +147,22 @@ static void roundtrip(enum fax_resolution res)
 	for (int i = 0; i < 4; i++) {
 		struct bitmap b;
 		make_page(&b, heights[i]);
+		push_encoded(&enc, &b);
 		page_list_push(&in, &b);
 	}
-	assert_int_equal(faxtiff_write(path, &in, &g, "faxgate test", err, sizeof(err)), 0);
+	assert_int_equal(faxtiff_write(path, &enc, &g, "faxgate test", err, sizeof(err)), 0);
 	assert_int_equal(access(tmp, F_OK), -1);
 
 	for (int i = 0; i < 4; i++) {
 		uint16_t comp;
 		uint32_t w, h;
 		float xres, yr;
+		uint8_t *strip;
+		size_t len;
+		read_raw_strip(path, i, &strip, &len);
+		assert_int_equal(len, enc.pages[i].len);
+		assert_memory_equal(strip, enc.pages[i].data, len);
+		free(strip);
 		read_tags(path, i, &comp, &w, &h, &xres, &yr);
 		assert_int_equal(comp, COMPRESSION_CCITTFAX4);
 		assert_int_equal(w, 1728);
@@ -150,6 +184,7 @@ static void roundtrip(enum fax_resolution res)
 	assert_false(faxtiff_is_fax_compatible(path, g.tiff_yres == 196 ? 98 : 196));
 	page_list_free(&in);
 	page_list_free(&out);
+	fax_page_list_free(&enc);
 }
 
 static void test_roundtrip_standard(void **state)
@@ -307,7 +342,8 @@ static void test_read_refuses(void **state)
 static void test_read_truncated(void **state)
 {
 	struct fax_geometry g;
-	struct page_list in = {NULL, 0, 0}, out = {NULL, 0, 0};
+	struct fax_page_list in = {NULL, 0, 0};
+	struct page_list out = {NULL, 0, 0};
 	const char *p = tpath("t.tif");
 	char err[256];
 	int yres;
@@ -317,7 +353,8 @@ static void test_read_truncated(void **state)
 	geometry_init(&g, FAX_RES_FINE, FAX_PAPER_A4);
 	for (int i = 0; i < 3; i++) {
 		make_page(&b, 800);
-		page_list_push(&in, &b);
+		push_encoded(&in, &b);
+		bitmap_free(&b);
 	}
 	assert_int_equal(faxtiff_write(p, &in, &g, NULL, err, sizeof(err)), 0);
 	/* Cut the file at several places: the reader fails or reads what is there, never crashes. */
@@ -333,13 +370,13 @@ static void test_read_truncated(void **state)
 		assert_true(rc == -1 || out.count <= 3);
 		page_list_free(&out);
 	}
-	page_list_free(&in);
+	fax_page_list_free(&in);
 }
 
 static void test_write_refuses(void **state)
 {
 	struct fax_geometry g;
-	struct page_list l = {NULL, 0, 0};
+	struct fax_page_list l = {NULL, 0, 0};
 	struct bitmap b;
 	char err[256];
 
@@ -349,18 +386,28 @@ static void test_write_refuses(void **state)
 	assert_int_equal(faxtiff_write(tpath("w.tif"), &l, &g, NULL, err, sizeof(err)), -1);
 	assert_true(err[0] != '\0');
 	bitmap_alloc(&b, 1700, 10);
-	page_list_push(&l, &b);
+	push_encoded(&l, &b);
+	bitmap_free(&b);
 	err[0] = '\0';
 	assert_int_equal(faxtiff_write(tpath("w.tif"), &l, &g, NULL, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "1700"));
-	page_list_free(&l);
+	fax_page_list_free(&l);
+	/* A page without data, and one longer than any page of its size can be. */
 	bitmap_alloc(&b, 1728, 10);
-	page_list_push(&l, &b);
+	push_encoded(&l, &b);
+	bitmap_free(&b);
+	size_t len = l.pages[0].len;
+	l.pages[0].len = 0;
+	assert_int_equal(faxtiff_write(tpath("w.tif"), &l, &g, NULL, err, sizeof(err)), -1);
+	l.pages[0].len = mmr_max_len(1728, 10) + 1;
+	assert_int_equal(faxtiff_write(tpath("w.tif"), &l, &g, NULL, err, sizeof(err)), -1);
+	assert_int_equal(access(tpath("w.tif"), F_OK), -1);
+	l.pages[0].len = len;
 	err[0] = '\0';
 	assert_int_equal(faxtiff_write("/nonexistent/dir/w.tif", &l, &g, NULL, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "/nonexistent/dir"));
 	assert_int_equal(access(tpath("w.tif"), F_OK), -1);
-	page_list_free(&l);
+	fax_page_list_free(&l);
 }
 
 int main(void)

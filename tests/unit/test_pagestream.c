@@ -1,12 +1,14 @@
 /*
- * test_pagestream.c - the helper-to-parent page stream: a round trip through a real pipe with the
- * bytes fed in every possible split, and the reader's refusal of anything out of bounds.
+ * test_pagestream.c - the helper-to-parent page stream: a round trip of MMR pages through a real
+ * pipe with the bytes fed in every possible split, the reader's refusal of anything out of bounds,
+ * and the blocking record reader used on page workers' pipes.
  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -16,11 +18,19 @@
 #include "render/pagestream.h"
 #include "util/buf.h"
 
-static void make_page(struct bitmap *b, int height, int seed)
+/* An encoded page with a pattern of its own. */
+static void make_page(struct fax_page *p, int height, int seed)
 {
-	bitmap_alloc(b, 1728, height);
-	for (size_t i = 0; i < b->stride * (size_t)height; i++)
-		b->bits[i] = (uint8_t)(i * 31 + (size_t)seed * 7 + i / 216);
+	struct bitmap b;
+
+	/* Strokes of varying width and place: a kilobyte or two, so records split in many places. */
+	bitmap_alloc(&b, 1728, height);
+	for (size_t i = 0; i < b.stride * (size_t)height; i++)
+		if ((i % 216) % (size_t)(5 + seed) == i / 216 % 3)
+			b.bits[i] = (uint8_t)(0xf0 >> (i / 216 % 4));
+	assert_int_equal(mmr_encode(&b, p), 0);
+	assert_true(p->len > (size_t)height * 4);
+	bitmap_free(&b);
 }
 
 /* Everything the writer functions put into a pipe. */
@@ -46,10 +56,10 @@ static void produce_doc(int fd)
 {
 	assert_int_equal(pagestream_put_type(fd, "PDF document, version 1.7\n"), 0);
 	for (int i = 0; i < 3; i++) {
-		struct bitmap b;
-		make_page(&b, heights[i], i);
-		assert_int_equal(pagestream_put_page(fd, &b), 0);
-		bitmap_free(&b);
+		struct fax_page p;
+		make_page(&p, heights[i], i);
+		assert_int_equal(pagestream_put_page(fd, &p), 0);
+		fax_page_free(&p);
 	}
 	assert_int_equal(pagestream_put_error(fd, RENDER_TOO_MANY_PAGES, "more than 3 pages"), 0);
 	assert_int_equal(pagestream_put_done(fd), 0);
@@ -65,12 +75,13 @@ static void check_doc(const struct pagestream_reader *r)
 	assert_string_equal(r->error, "more than 3 pages");
 	assert_int_equal(r->pages.count, 3);
 	for (int i = 0; i < 3; i++) {
-		struct bitmap want;
+		struct fax_page want;
 		make_page(&want, heights[i], i);
 		assert_int_equal(r->pages.pages[i].width, 1728);
 		assert_int_equal(r->pages.pages[i].height, heights[i]);
-		assert_memory_equal(r->pages.pages[i].bits, want.bits, want.stride * (size_t)heights[i]);
-		bitmap_free(&want);
+		assert_int_equal(r->pages.pages[i].len, want.len);
+		assert_memory_equal(r->pages.pages[i].data, want.data, want.len);
+		fax_page_free(&want);
 	}
 }
 
@@ -99,10 +110,11 @@ static void test_roundtrip_splits(void **state)
 	}
 
 	/* In three parts of uneven sizes. */
+	size_t third = s.len / 3;
 	pagestream_reader_init(&r, 5000, 10);
 	assert_int_equal(pagestream_reader_feed(&r, s.data, 3), 0);
-	assert_int_equal(pagestream_reader_feed(&r, s.data + 3, 2170), 0);
-	assert_int_equal(pagestream_reader_feed(&r, s.data + 2173, s.len - 2173), 0);
+	assert_int_equal(pagestream_reader_feed(&r, s.data + 3, third), 0);
+	assert_int_equal(pagestream_reader_feed(&r, s.data + 3 + third, s.len - 3 - third), 0);
 	check_doc(&r);
 	pagestream_reader_free(&r);
 	buf_free(&s);
@@ -161,11 +173,12 @@ static int feed_all(const struct buf *s, int max_height, size_t max_pages, int *
 	return rc;
 }
 
-static void page_header(struct buf *b, uint32_t w, uint32_t h)
+static void page_header(struct buf *b, uint32_t w, uint32_t h, uint32_t len)
 {
 	buf_putc(b, 'P');
 	put32(b, w);
 	put32(b, h);
+	put32(b, len);
 }
 
 static void test_rejects(void **state)
@@ -176,29 +189,43 @@ static void test_rejects(void **state)
 
 	(void)state;
 	/* Bad widths: refused on the header, before any body arrives. */
-	page_header(&s, 1727, 10);
+	page_header(&s, 1727, 10, 100);
 	assert_int_equal(feed_all(&s, 5000, 10, &bad, &pages), -1);
 	assert_int_equal(bad, 1);
 	buf_reset(&s);
-	page_header(&s, 0xffffffffu, 10);
+	page_header(&s, 0xffffffffu, 10, 100);
 	assert_int_equal(feed_all(&s, 5000, 10, &bad, &pages), -1);
 	buf_reset(&s);
 	/* Heights: zero, and over the limit (no 40000-row body is waited for). */
-	page_header(&s, 1728, 0);
+	page_header(&s, 1728, 0, 100);
 	assert_int_equal(feed_all(&s, 5000, 10, &bad, &pages), -1);
 	buf_reset(&s);
-	page_header(&s, 1728, 5001);
+	page_header(&s, 1728, 5001, 100);
 	assert_int_equal(feed_all(&s, 5000, 10, &bad, &pages), -1);
 	buf_reset(&s);
-	page_header(&s, 1728, 5000);
+	page_header(&s, 1728, 5000, 100);
 	assert_int_equal(feed_all(&s, 5000, 10, &bad, &pages), 0);
 	assert_int_equal(bad, 0);
+	buf_reset(&s);
+	/* Lengths: none, and more than a page of that size can take (not waited for either). */
+	page_header(&s, 1728, 10, 0);
+	assert_int_equal(feed_all(&s, 5000, 10, &bad, &pages), -1);
+	buf_reset(&s);
+	page_header(&s, 1728, 10, (uint32_t)mmr_max_len(1728, 10) + 1);
+	assert_int_equal(feed_all(&s, 5000, 10, &bad, &pages), -1);
+	buf_reset(&s);
+	page_header(&s, 1728, 10, (uint32_t)mmr_max_len(1728, 10));
+	assert_int_equal(feed_all(&s, 5000, 10, &bad, &pages), 0);
+	assert_int_equal(bad, 0);
+	buf_reset(&s);
+	page_header(&s, 1728, 10, 0xffffffffu);
+	assert_int_equal(feed_all(&s, 5000, 10, &bad, &pages), -1);
 	buf_reset(&s);
 
 	/* Too many pages. */
 	for (int i = 0; i < 3; i++) {
-		page_header(&s, 1728, 2);
-		for (int j = 0; j < 2 * 216; j++)
+		page_header(&s, 1728, 2, 40);
+		for (int j = 0; j < 40; j++)
 			buf_putc(&s, (char)j);
 	}
 	assert_int_equal(feed_all(&s, 5000, 3, &bad, &pages), 0);
@@ -206,6 +233,11 @@ static void test_rejects(void **state)
 	assert_int_equal(feed_all(&s, 5000, 2, &bad, &pages), -1);
 	assert_int_equal(bad, 1);
 	assert_int_equal(pages, 2);
+	buf_reset(&s);
+
+	/* A blank-page record is for page workers only. */
+	buf_putc(&s, 'B');
+	assert_int_equal(feed_all(&s, 5000, 10, &bad, &pages), -1);
 	buf_reset(&s);
 
 	/* Oversize texts, claimed in the header only. */
@@ -245,12 +277,117 @@ static void test_rejects(void **state)
 	buf_free(&s);
 }
 
+static void produce_worker(int fd)
+{
+	struct fax_page p;
+
+	make_page(&p, 7, 3);
+	assert_int_equal(pagestream_put_page(fd, &p), 0);
+	fax_page_free(&p);
+	assert_int_equal(pagestream_put_blank(fd), 0);
+	assert_int_equal(pagestream_put_error(fd, RENDER_MEMORY, "page 3:\tout of memory"), 0);
+	assert_int_equal(pagestream_put_done(fd), 0);
+}
+
+/* Read records from the bytes of s through a pipe: returns the last result, errno kept in *err. */
+static int read_records(const struct buf *s, int max_height, struct pagestream_record *recs, int n, int *err)
+{
+	int fds[2], rc = 0;
+
+	assert_int_equal(pipe(fds), 0);
+	assert_true(s->len < 65536);
+	assert_int_equal(write(fds[1], s->data, s->len), (ssize_t)s->len);
+	close(fds[1]);
+	for (int i = 0; i < n && rc == 0; i++) {
+		rc = pagestream_read_record(fds[0], max_height, &recs[i]);
+		*err = rc < 0 ? errno : 0;
+	}
+	close(fds[0]);
+	return rc;
+}
+
+static void test_read_record(void **state)
+{
+	struct pagestream_record rec[5];
+	struct fax_page want;
+	struct buf s;
+	int err;
+
+	(void)state;
+	capture(&s, produce_worker);
+	assert_int_equal(read_records(&s, 5000, rec, 5, &err), -1);
+	/* Four records, then the end of the stream. */
+	assert_int_equal(err, ENODATA);
+	assert_int_equal(rec[0].kind, 'P');
+	make_page(&want, 7, 3);
+	assert_int_equal(rec[0].page.width, 1728);
+	assert_int_equal(rec[0].page.height, 7);
+	assert_int_equal(rec[0].page.len, want.len);
+	assert_memory_equal(rec[0].page.data, want.data, want.len);
+	size_t rec0_len = want.len;
+	fax_page_free(&want);
+	assert_int_equal(rec[1].kind, 'B');
+	assert_int_equal(rec[2].kind, 'E');
+	assert_int_equal(rec[2].status, RENDER_MEMORY);
+	assert_string_equal(rec[2].text, "page 3:?out of memory");
+	assert_int_equal(rec[3].kind, 'D');
+	for (int i = 0; i < 5; i++)
+		pagestream_record_free(&rec[i]);
+
+	/* A stream cut inside a record is a violation; cut between records, it has ended. */
+	size_t plen = 13 + rec0_len, ends[] = {plen, plen + 1, plen + 1 + 9 + 21, plen + 1 + 9 + 21 + 1};
+	assert_int_equal(ends[3], s.len);
+	for (size_t cut = 1; cut < s.len; cut++) {
+		struct buf part = BUF_INIT;
+		int whole = 0;
+		buf_append(&part, s.data, cut);
+		while (whole < 4 && ends[whole] <= cut)
+			whole++;
+		assert_int_equal(read_records(&part, 5000, rec, 5, &err), -1);
+		assert_int_equal(err, whole < 4 && ends[whole > 0 ? whole - 1 : 0] == cut ? ENODATA : EPROTO);
+		for (int i = 0; i < 5; i++) {
+			assert_int_equal(rec[i].kind != 0, i < whole);
+			pagestream_record_free(&rec[i]);
+		}
+		buf_free(&part);
+	}
+	buf_free(&s);
+
+	/* The same limits as the parent's reader: height, width, length, status; no type record. */
+	buf_init(&s);
+	page_header(&s, 1728, 8, 10);
+	assert_int_equal(read_records(&s, 7, rec, 1, &err), -1);
+	assert_int_equal(err, EPROTO);
+	buf_reset(&s);
+	page_header(&s, 1729, 8, 10);
+	assert_int_equal(read_records(&s, 5000, rec, 1, &err), -1);
+	assert_int_equal(err, EPROTO);
+	buf_reset(&s);
+	page_header(&s, 1728, 8, (uint32_t)mmr_max_len(1728, 8) + 1);
+	assert_int_equal(read_records(&s, 5000, rec, 1, &err), -1);
+	assert_int_equal(err, EPROTO);
+	buf_reset(&s);
+	buf_putc(&s, 'E');
+	put32(&s, RENDER_OK);
+	put32(&s, 0);
+	assert_int_equal(read_records(&s, 5000, rec, 1, &err), -1);
+	assert_int_equal(err, EPROTO);
+	buf_reset(&s);
+	buf_putc(&s, 'T');
+	put32(&s, 0);
+	assert_int_equal(read_records(&s, 5000, rec, 1, &err), -1);
+	assert_int_equal(err, EPROTO);
+	assert_int_equal(rec[0].kind, 0);
+	buf_free(&s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_roundtrip_splits),
 	    cmocka_unit_test(test_writer_cuts_long_texts),
 	    cmocka_unit_test(test_rejects),
+	    cmocka_unit_test(test_read_record),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
