@@ -69,26 +69,36 @@ static void render_argv_free(struct render_argv *a)
 	free(a->v);
 }
 
-static char *render_helper_path(const struct conf *conf)
+/* rel beside the running program (rel starts with "/../"), when it exists; NULL otherwise. */
+static char *render_beside_self(const char *rel, int mode)
 {
 	char self[PATH_MAX];
-	ssize_t n;
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	char *slash, *p;
+
+	if (n <= 0)
+		return NULL;
+	self[n] = '\0';
+	slash = strrchr(self, '/');
+	if (!slash)
+		return NULL;
+	*slash = '\0';
+	p = xasprintf("%s%s", self, rel);
+	if (access(p, mode) == 0)
+		return p;
+	free(p);
+	return NULL;
+}
+
+static char *render_helper_path(const struct conf *conf)
+{
+	char *p;
 
 	if (conf->render_helper && conf->render_helper[0])
 		return xstrdup(conf->render_helper);
 	/* From a build tree or a relocated install: bin/../libexec/faxrender. */
-	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	if (n > 0) {
-		self[n] = '\0';
-		char *slash = strrchr(self, '/');
-		if (slash) {
-			*slash = '\0';
-			char *p = xasprintf("%s/../libexec/faxrender", self);
-			if (access(p, X_OK) == 0)
-				return p;
-			free(p);
-		}
-	}
+	if ((p = render_beside_self("/../libexec/faxrender", X_OK)) != NULL)
+		return p;
 	return xstrdup(FAXGATE_LIBEXECDIR "/faxrender");
 }
 
@@ -294,13 +304,20 @@ static void render_fields_text(const struct render_request *req, size_t pages, s
 	buf_printf(out, "pages=%zu\n", pages);
 }
 
-static const char *render_template(const struct render_request *req)
+/* The cover template: asked for, configured, installed, or (run from a build tree) the sample. */
+static char *render_template(const struct render_request *req)
 {
+	char *p;
+
 	if (req->cover_template)
-		return req->cover_template;
+		return xstrdup(req->cover_template);
 	if (req->conf->render_cover_template && req->conf->render_cover_template[0])
-		return req->conf->render_cover_template;
-	return FAXGATE_DATADIR "/cover.tmpl";
+		return xstrdup(req->conf->render_cover_template);
+	if (access(FAXGATE_DATADIR "/cover.tmpl", R_OK) == 0)
+		return xstrdup(FAXGATE_DATADIR "/cover.tmpl");
+	if ((p = render_beside_self("/../../conf/cover.tmpl", R_OK)) != NULL)
+		return p;
+	return xstrdup(FAXGATE_DATADIR "/cover.tmpl");
 }
 
 enum render_status render_documents(const struct render_request *req, struct render_result *res)
@@ -376,7 +393,8 @@ enum render_status render_documents(const struct render_request *req, struct ren
 			buf_printf(&res->detail, "cannot write the cover fields: %m");
 			st = RENDER_INTERNAL;
 		} else {
-			char *extra[] = {(char *)"--cover", (char *)render_template(req), fpath, NULL};
+			char *tmpl = render_template(req);
+			char *extra[] = {(char *)"--cover", tmpl, fpath, NULL};
 			st = render_one(req, cdir, extra, 1, &res->geom, &cover, NULL, &res->detail);
 			if (st == RENDER_OK && cover.count != 1) {
 				buf_printf(&res->detail, "the cover template made %zu pages", cover.count);
@@ -388,6 +406,7 @@ enum render_status render_documents(const struct render_request *req, struct ren
 				          buf_cstr(&res->detail));
 				st = RENDER_INTERNAL;
 			}
+			free(tmpl);
 		}
 		if (st == RENDER_OK) {
 			/* Put the cover first: grow the list by one, shift, place. */
@@ -444,6 +463,9 @@ void render_result_message(const struct render_result *res, const struct conf *c
 	if (res->status == RENDER_TOO_MANY_PAGES)
 		buf_printf(out, " (at most %ld)", conf->render_max_pages);
 	if (res->status == RENDER_TOO_BIG_INPUT)
-		buf_printf(out, " (at most %ld MB)", conf->render_max_input / (1024 * 1024));
+		buf_printf(out, " (at most %ld %s)",
+		           conf->render_max_input >= 1024 * 1024 ? conf->render_max_input / (1024 * 1024)
+		                                                 : conf->render_max_input / 1024,
+		           conf->render_max_input >= 1024 * 1024 ? "MB" : "KB");
 	buf_putc(out, '.');
 }
