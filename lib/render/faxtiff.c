@@ -118,20 +118,11 @@ static int faxtiff_write_page(TIFF *tif, const struct fax_page *b, const struct 
                               int total, const char *software)
 {
 	TIFFSetField(tif, TIFFTAG_SUBFILETYPE, FILETYPE_PAGE);
-	TIFFSetField(tif, TIFFTAG_IMAGEWIDTH, (uint32_t)b->width);
-	TIFFSetField(tif, TIFFTAG_IMAGELENGTH, (uint32_t)b->height);
-	TIFFSetField(tif, TIFFTAG_BITSPERSAMPLE, 1);
-	TIFFSetField(tif, TIFFTAG_SAMPLESPERPIXEL, 1);
-	TIFFSetField(tif, TIFFTAG_PLANARCONFIG, PLANARCONFIG_CONTIG);
-	TIFFSetField(tif, TIFFTAG_COMPRESSION, COMPRESSION_CCITTFAX4);
-	TIFFSetField(tif, TIFFTAG_GROUP4OPTIONS, 0);
-	TIFFSetField(tif, TIFFTAG_PHOTOMETRIC, PHOTOMETRIC_MINISWHITE);
-	TIFFSetField(tif, TIFFTAG_FILLORDER, FILLORDER_MSB2LSB);
+	mmr_tiff_tags(tif, b->width, b->height);
 	TIFFSetField(tif, TIFFTAG_ORIENTATION, ORIENTATION_TOPLEFT);
 	TIFFSetField(tif, TIFFTAG_XRESOLUTION, 204.0f);
 	TIFFSetField(tif, TIFFTAG_YRESOLUTION, (float)g->tiff_yres);
 	TIFFSetField(tif, TIFFTAG_RESOLUTIONUNIT, RESUNIT_INCH);
-	TIFFSetField(tif, TIFFTAG_ROWSPERSTRIP, (uint32_t)b->height);
 	TIFFSetField(tif, TIFFTAG_PAGENUMBER, (uint16_t)n, (uint16_t)total);
 	if (software && *software)
 		TIFFSetField(tif, TIFFTAG_SOFTWARE, software);

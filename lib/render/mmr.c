@@ -146,7 +146,7 @@ static TIFF *mmr_open(struct mmr_file *f, const char *mode, struct mmr_errors *e
 }
 
 /* The tags of a one-strip fax page; the codec reads them, so they must be set before any data. */
-static void mmr_set_tags(TIFF *tif, int width, int height)
+void mmr_tiff_tags(TIFF *tif, int width, int height)
 {
 	TIFFSetField(tif, TIFFTAG_IMAGEWIDTH, (uint32_t)width);
 	TIFFSetField(tif, TIFFTAG_IMAGELENGTH, (uint32_t)height);
@@ -194,7 +194,7 @@ int mmr_encode(const struct bitmap *b, struct fax_page *out)
 	tif = mmr_open(&f, "w", &e);
 	if (tif == NULL)
 		goto out;
-	mmr_set_tags(tif, b->width, b->height);
+	mmr_tiff_tags(tif, b->width, b->height);
 	/* libtiff wants a mutable buffer but leaves uncompressed bilevel rows as they are. */
 	if (TIFFWriteEncodedStrip(tif, 0, b->bits, (tmsize_t)raw) < 0 ||
 	    !TIFFGetField(tif, TIFFTAG_STRIPOFFSETS, &offsets) ||
@@ -237,7 +237,7 @@ int mmr_decode(const struct fax_page *p, struct bitmap *out)
 	tif = mmr_open(&f, "w", &e);
 	if (tif == NULL)
 		goto out;
-	mmr_set_tags(tif, p->width, p->height);
+	mmr_tiff_tags(tif, p->width, p->height);
 	if (TIFFWriteRawStrip(tif, 0, p->data, (tmsize_t)p->len) < 0 || !TIFFWriteDirectory(tif)) {
 		TIFFClose(tif);
 		goto out;

@@ -45,4 +45,8 @@ void fax_page_free(struct fax_page *p);
 void fax_page_list_push(struct fax_page_list *l, struct fax_page *p);
 void fax_page_list_free(struct fax_page_list *l);
 
+/* Set the TIFF tags of a one-strip MMR page (the codec needs them before any data). */
+struct tiff;
+void mmr_tiff_tags(struct tiff *tif, int width, int height);
+
 #endif
