@@ -72,7 +72,7 @@ int main(int argc, char **argv)
 	const char *cmd = argv[optind];
 	argc -= optind;
 	argv += optind;
-	optind = 1;
+	optind = 0; /* full reset: subcommands parse with their own rules */
 	if (strcmp(cmd, "config") == 0)
 		rc = faxctl_config(&ctl, argc, argv);
 	else if (strcmp(cmd, "render") == 0)

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/statvfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -45,6 +46,14 @@ static bool exec_read_log(const char *what, const char *path)
 	return oom;
 }
 
+bool convert_disk_full(const struct convert_ctx *c)
+{
+	struct statvfs sv;
+
+	/* Under a megabyte left: the document is not to blame for what failed. */
+	return statvfs(c->workdir, &sv) == 0 && (unsigned long long)sv.f_bavail * sv.f_frsize < 1024 * 1024;
+}
+
 int convert_exec(struct convert_ctx *c, const char *what, char *const argv[], size_t memory_bytes,
                  enum render_status on_exit_error)
 {
@@ -72,6 +81,10 @@ int convert_exec(struct convert_ctx *c, const char *what, char *const argv[], si
 	else if (oom)
 		ret = convert_fail(c, RENDER_MEMORY, "%s: ran out of memory (limit %zu bytes)", what,
 		                   memory_bytes);
+	else if (WIFEXITED(st) && convert_disk_full(c))
+		ret =
+		    convert_fail(c, RENDER_INTERNAL, "%s failed with exit code %d: the scratch disk is full",
+		                 what, WEXITSTATUS(st));
 	else if (WIFEXITED(st))
 		ret = convert_fail(c, on_exit_error, "%s failed with exit code %d", what, WEXITSTATUS(st));
 	else if (WTERMSIG(st) == SIGXFSZ)

@@ -35,10 +35,11 @@ static const char office_registry[] =
     "<prop oor:name=\"DisableMacrosExecution\" oor:op=\"fuse\"><value>true</value></prop></item>\n"
     "<item oor:path=\"/org.openoffice.Office.Common/Security/Scripting\">"
     "<prop oor:name=\"BlockUntrustedRefererLinks\" oor:op=\"fuse\"><value>true</value></prop></item>\n"
+    /* Writer: 0 = never update links; Calc: 1 = never (the two enums differ). */
     "<item oor:path=\"/org.openoffice.Office.Writer/Content/Update\">"
-    "<prop oor:name=\"Link\" oor:op=\"fuse\"><value>2</value></prop></item>\n"
+    "<prop oor:name=\"Link\" oor:op=\"fuse\"><value>0</value></prop></item>\n"
     "<item oor:path=\"/org.openoffice.Office.Calc/Content/Update\">"
-    "<prop oor:name=\"Link\" oor:op=\"fuse\"><value>2</value></prop></item>\n"
+    "<prop oor:name=\"Link\" oor:op=\"fuse\"><value>1</value></prop></item>\n"
     "</oor:items>\n";
 
 static const struct {
@@ -247,7 +248,8 @@ int convert_office(struct convert_ctx *c, const char *path, enum doc_type t)
 			goto out;
 	}
 	if (stat(buf_cstr(&pdf), &st) < 0 || st.st_size == 0) {
-		convert_fail(c, RENDER_CORRUPT, "LibreOffice could not read it (no PDF made)");
+		convert_fail(c, convert_disk_full(c) ? RENDER_INTERNAL : RENDER_CORRUPT,
+		             "LibreOffice could not read it (no PDF made)");
 		goto out;
 	}
 	log_debug("LibreOffice made a PDF of %lld bytes", (long long)st.st_size);

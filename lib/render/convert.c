@@ -5,7 +5,8 @@
  * threshold and halftone; finished fax pages (lossless TIFF pass-through) are only counted.
  * Blank pages are dropped, but counted, so that a document made only of blank pages can be
  * refused at the end instead of becoming an empty fax. The page limit counts pages actually sent:
- * a hostile document with a million pages stops at max_pages + 1. Pages leave encoded (mmr.h): the
+ * a hostile document with a million pages stops at max_pages + 1 pages with ink, or at
+ * 4 * max_pages + 16 pages in all when they are blank. Pages leave encoded (mmr.h): the
  * parent gets a twentieth of the bytes and has nothing left to compute per page.
  */
 #include "render/convert.h"
@@ -74,6 +75,10 @@ int convert_emit_page(struct convert_ctx *c, struct convert_page *p)
 
 	if (c->status != RENDER_OK) {
 		ret = -1;
+	} else if (p->blank && c->pages_blank + c->pages_sent >= 4 * c->max_pages + 16) {
+		/* Blank pages cost drawing time too: a million of them must not eat the time limit. */
+		ret = convert_fail(c, RENDER_TOO_MANY_PAGES, "more than %zu pages, most of them blank",
+		                   4 * c->max_pages + 16);
 	} else if (p->blank) {
 		c->pages_blank++;
 		log_debug("page dropped: blank");

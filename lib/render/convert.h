@@ -83,6 +83,8 @@ int convert_fail(struct convert_ctx *c, enum render_status st, const char *fmt, 
  * logged at debug level. Returns 0 when it exited with 0, else -1 with the status set (a non-zero
  * exit code gives on_exit_error). what names it in messages ("ghostscript").
  */
+/* Whether the scratch folder's disk is (nearly) full: then a failure is ours, not the document's. */
+bool convert_disk_full(const struct convert_ctx *c);
 int convert_exec(struct convert_ctx *c, const char *what, char *const argv[], size_t memory_bytes,
                  enum render_status on_exit_error);
 

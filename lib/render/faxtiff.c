@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <tiffio.h>
 #include <unistd.h>
 
@@ -154,8 +155,14 @@ int faxtiff_write(const char *path, const struct fax_page_list *pages, const str
 	}
 
 	/* Readers never see a half-written file: it appears under its name only when complete. */
-	tmp = xasprintf("%s.tmp", path);
-	fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+	/* A unique name made with O_EXCL: nobody can plant a link for us to write through. */
+	tmp = xasprintf("%s.XXXXXX", path);
+	fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd >= 0 && fchmod(fd, 0640) < 0) {
+		close(fd);
+		unlink(tmp);
+		fd = -1;
+	}
 	if (fd < 0) {
 		faxtiff_seterr(&e, "cannot create %s: %s", tmp, strerror(errno));
 		free(tmp);

@@ -150,14 +150,18 @@ static long pagestream_parse(struct pagestream_reader *r, const uint8_t *p, size
 		if (avail < 13)
 			return 0;
 		uint32_t len = get32(p + 9);
-		if (!pagestream_page_ok(get32(p + 1), get32(p + 5), len, r->max_height) ||
-		    r->pages.count >= r->max_pages)
+		if (!pagestream_page_ok(get32(p + 1), get32(p + 5), len, r->max_height))
 			return -1;
+		if (r->pages.count >= r->max_pages || r->bytes + len > PAGESTREAM_MAX_TOTAL) {
+			r->over_limit = 1;
+			return -1;
+		}
 		if (avail < 13 + (size_t)len)
 			return 0;
 		struct fax_page page = {(int)get32(p + 1), (int)get32(p + 5), len, xmalloc(len)};
 		memcpy(page.data, p + 13, len);
 		fax_page_list_push(&r->pages, &page);
+		r->bytes += len;
 		return 13 + (long)len;
 	}
 	case 'E': {

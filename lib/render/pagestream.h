@@ -34,8 +34,13 @@ struct pagestream_reader {
 	enum render_status status; /* RENDER_OK until an 'E' record */
 	char *error;
 	int done;
-	int bad; /* protocol violation seen */
+	int bad;        /* protocol violation seen */
+	int over_limit; /* ...namely more pages or page bytes than allowed */
+	size_t bytes;   /* MMR bytes held in pages */
 };
+
+/* The most MMR bytes one document may hand back: far beyond any real fax, bounds the parent. */
+#define PAGESTREAM_MAX_TOTAL ((size_t)256 * 1024 * 1024)
 
 void pagestream_reader_init(struct pagestream_reader *r, int max_height, size_t max_pages);
 /* Feed bytes; returns -1 on a protocol violation or when limits are exceeded, else 0. */

@@ -44,6 +44,15 @@ grep -qF '"encrypted.pdf"' "$tmp/stderr" || fail "good + encrypted + good: $(cat
 FAXCTL_CONF=$(conf helper "render_helper = /nonexistent/faxrender") render "$tmp/x.tif" text-2p.pdf
 [ "$rc" -eq 4 ] || fail "missing helper: exit $rc instead of 4 (temporary); $(cat "$tmp/stderr")"
 
+# a document of endless blank pages is stopped by the page limit too, not by the clock
+gs -q -dSAFER -dBATCH -dNOPAUSE -sDEVICE=pdfwrite -sOutputFile="$tmp/blank40.pdf" -c '40 {showpage} repeat'
+FAXCTL_CONF=$(conf blank "render_max_pages = 2") render_refused 'more pages' "$tmp/blank40.pdf"
+grep -q 'most of them blank' "$tmp/stderr" || fail "blank pages: $(cat "$tmp/stderr")"
+
+# options after the input are options too
+"$faxctl" render text-2p.pdf -o "$tmp/late.tif" >/dev/null || fail "render IN -o OUT refused"
+[ -s "$tmp/late.tif" ] || fail "render IN -o OUT wrote nothing"
+
 # usage errors
 render "$tmp/x.tif" --resolution ultra text-2p.pdf
 [ "$rc" -eq 2 ] || fail "--resolution ultra: exit $rc instead of 2"

@@ -181,6 +181,28 @@ static void page_header(struct buf *b, uint32_t w, uint32_t h, uint32_t len)
 	put32(b, len);
 }
 
+static void test_over_limit_flag(void **state)
+{
+	struct pagestream_reader r;
+	struct buf s = BUF_INIT;
+
+	(void)state;
+	/* A shape error is "bad" only; a page beyond the count is also "over the limit". */
+	page_header(&s, 1728, 10, 100);
+	pagestream_reader_init(&r, 5000, 0);
+	assert_int_equal(pagestream_reader_feed(&r, s.data, s.len), -1);
+	assert_int_equal(r.over_limit, 1);
+	pagestream_reader_free(&r);
+	buf_reset(&s);
+	page_header(&s, 1700, 10, 100);
+	pagestream_reader_init(&r, 5000, 10);
+	assert_int_equal(pagestream_reader_feed(&r, s.data, s.len), -1);
+	assert_int_equal(r.bad, 1);
+	assert_int_equal(r.over_limit, 0);
+	pagestream_reader_free(&r);
+	buf_free(&s);
+}
+
 static void test_rejects(void **state)
 {
 	struct buf s = BUF_INIT;
@@ -384,9 +406,8 @@ static void test_read_record(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_roundtrip_splits),
-	    cmocka_unit_test(test_writer_cuts_long_texts),
-	    cmocka_unit_test(test_rejects),
+	    cmocka_unit_test(test_roundtrip_splits), cmocka_unit_test(test_writer_cuts_long_texts),
+	    cmocka_unit_test(test_rejects),          cmocka_unit_test(test_over_limit_flag),
 	    cmocka_unit_test(test_read_record),
 	};
 
