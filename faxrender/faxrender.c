@@ -42,6 +42,20 @@
 #include "util/buf.h"
 #include "util/log.h"
 
+#if defined(__SANITIZE_ADDRESS__)
+/*
+ * The test build checks for leaks. The font libraries keep caches for the life of the process;
+ * their suppressions are built in because the sandbox hides any suppressions file of the tests.
+ */
+const char *__lsan_default_suppressions(void);
+const char *__lsan_default_suppressions(void)
+{
+	return "leak:libfontconfig.so\nleak:libcairo.so\nleak:libpango-1.0.so\nleak:libpangoft2-1.0.so\n"
+	       "leak:libpangocairo-1.0.so\nleak:libglib-2.0.so\nleak:libgobject-2.0.so\nleak:libharfbuzz.so\n"
+	       "leak:libfreetype.so\n";
+}
+#endif
+
 static void faxrender_glib_message(const gchar *domain, GLogLevelFlags level, const gchar *message,
                                    gpointer user)
 {

@@ -45,6 +45,8 @@ struct conf {
 	long render_max_unpacked;
 	long render_max_input;
 	bool render_isolate_network;
+	bool render_isolate_files;
+	char *render_user;
 	char *render_helper;
 	char *render_ghostscript;
 	char *render_soffice;

@@ -55,6 +55,11 @@ const struct cfg_key conf_keys[] = {
     K(render_max_input, CFG_SIZE, "64M", 1024, 4L * 1024 * MB, NULL, "Largest single document accepted."),
     K(render_isolate_network, CFG_BOOL, "yes", 0, 0, NULL,
       "Run converters in a private network namespace with no network; fail if that is impossible."),
+    K(render_isolate_files, CFG_BOOL, "yes", 0, 0, NULL,
+      "Hide the host's private folders (/home, /root, /tmp, /var/lib, ...) from converters; fail if that is "
+      "impossible."),
+    K(render_user, CFG_STRING, "nobody", 0, 0, NULL,
+      "User converters run as when faxgate runs as root; a user of their own is better than nobody."),
     K(render_helper, CFG_PATH, "", 0, 0, NULL,
       "The faxrender helper program; empty finds it next to the program or in the libexec directory."),
     K(render_ghostscript, CFG_PATH, "/usr/bin/gs", 0, 0, NULL, "Ghostscript, used for PostScript."),

@@ -5,13 +5,18 @@
  * handed to the faxrender helper under sandbox limits, and only the page stream comes back, checked
  * record by record. The pages of all documents (and the cover page, rendered last because it shows
  * the page count, but put first) make one fax.
+ *
+ * The helper sees nothing of the host's private places (sandbox.h: isolate_files), so each input
+ * is first copied into the document's own scratch folder, which is the only one it can reach;
+ * started by root, it runs as render_user, who is given that folder.
  */
 #include "render/render.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "render/cover.h"
 #include "render/pagestream.h"
 #include "util/fdio.h"
 #include "util/log.h"
@@ -46,6 +52,19 @@ static const char *const render_keys[] = {
     NULL,
 };
 /* clang-format on */
+
+/* Room above render_memory for the helper's own code, libraries and stacks. */
+#define RENDER_HELPER_SLACK ((size_t)256 << 20)
+
+/* One call of render_documents: what every run of the helper shares. */
+struct render_job {
+	const struct render_request *req;
+	const struct fax_geometry *geom;
+	bool set_user; /* running as root: the helper runs as uid/gid and owns its folder */
+	uid_t uid;
+	gid_t gid;
+	struct buf *detail;
+};
 
 struct render_argv {
 	char **v;
@@ -96,8 +115,10 @@ static char *render_helper_path(const struct conf *conf)
 
 	if (conf->render_helper && conf->render_helper[0])
 		return xstrdup(conf->render_helper);
-	/* From a build tree or a relocated install: bin/../libexec/faxrender. */
+	/* From a build tree (bin/../libexec) or an install under another PREFIX (bin/../lib/faxgate). */
 	if ((p = render_beside_self("/../libexec/faxrender", X_OK)) != NULL)
+		return p;
+	if ((p = render_beside_self("/../lib/faxgate/faxrender", X_OK)) != NULL)
 		return p;
 	return xstrdup(FAXGATE_LIBEXECDIR "/faxrender");
 }
@@ -105,7 +126,7 @@ static char *render_helper_path(const struct conf *conf)
 /* The helper's environment: nothing inherited but sanitizer settings, for the test build. */
 static void render_env(struct render_argv *e, const char *workdir)
 {
-	static const char *const pass[] = {"ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS", NULL};
+	static const char *const pass[] = {"ASAN_OPTIONS", "UBSAN_OPTIONS", NULL};
 
 	render_arg(e, xstrdup("PATH=/usr/bin:/bin"));
 	render_arg(e, xstrdup("LANG=C.UTF-8"));
@@ -155,15 +176,45 @@ static void render_conf_args(struct render_argv *a, const struct render_request 
 	render_opt(a, xasprintf("render_max_pages=%zu", max_pages));
 }
 
-static int render_rm(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+/*
+ * Remove the scratch tree. It belongs to render_user, whose processes may still run: walk it by
+ * descriptors, never by path, so a folder swapped for a symbolic link cannot lead us out of it.
+ */
+static void render_rmtree_at(int dirfd, int depth)
 {
-	(void)sb, (void)flag, (void)ftw;
-	return remove(path);
+	int fd = dup(dirfd);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	struct dirent *e;
+
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	for (size_t n = 0; n < 100000 && (e = readdir(d)) != NULL; n++) {
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		if (unlinkat(dirfd, e->d_name, 0) == 0 || errno != EISDIR || depth >= 32)
+			continue;
+		int sub = openat(dirfd, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (sub >= 0) {
+			render_rmtree_at(sub, depth + 1);
+			close(sub);
+		}
+		(void)unlinkat(dirfd, e->d_name, AT_REMOVEDIR);
+	}
+	closedir(d);
 }
 
 static void render_rmtree(const char *dir)
 {
-	nftw(dir, render_rm, 16, FTW_DEPTH | FTW_PHYS);
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	render_rmtree_at(fd, 0);
+	close(fd);
+	(void)rmdir(dir);
 }
 
 static int render_reader(void *arg, const void *data, size_t len)
@@ -189,15 +240,23 @@ static enum render_status render_child_status(const struct sandbox_result *sr,
 		buf_puts(detail, "could not start the converter");
 		return RENDER_INTERNAL;
 	case SANDBOX_ABORTED:
-		if (r->pages.count > r->max_pages) {
+		/* The reader refuses the page that would go beyond the limit. */
+		if (r->over_limit && r->pages.count >= r->max_pages) {
 			buf_printf(detail, "more than %zu pages", r->max_pages);
 			return RENDER_TOO_MANY_PAGES;
+		}
+		if (r->over_limit) {
+			buf_puts(detail, "more page data than a fax may hold");
+			return RENDER_TOO_BIG_INPUT;
 		}
 		buf_puts(detail, "the converter's output was malformed");
 		return RENDER_CONVERT_FAILED;
 	case SANDBOX_SIGNALED:
+		if (r->status != RENDER_OK)
+			break;
 		buf_printf(detail, "the converter died of signal %d", sr->code);
-		return RENDER_CONVERT_FAILED;
+		/* Only a converter that got as far as the document can blame it. */
+		return r->type ? RENDER_CONVERT_FAILED : RENDER_INTERNAL;
 	case SANDBOX_EXITED:
 		break;
 	}
@@ -205,46 +264,62 @@ static enum render_status render_child_status(const struct sandbox_result *sr,
 		buf_puts(detail, r->error ? r->error : "");
 		return r->status;
 	}
-	if (sr->code != 0 || !r->done) {
+	/*
+	 * A refusal is final for the sender, so it needs a converter that said why ('E'). The helper
+	 * ending otherwise (usage error, cannot start, no type record) is our problem: retry later.
+	 */
+	if (sr->code != 0 || !r->done || !r->type) {
 		buf_printf(detail, "the converter exited with status %d before finishing", sr->code);
-		return sr->code == 127 ? RENDER_INTERNAL : RENDER_CONVERT_FAILED;
+		return RENDER_INTERNAL;
 	}
 	return RENDER_OK;
 }
 
-/* Run the helper on one document (or the cover); pages are appended to out. */
-static enum render_status render_one(const struct render_request *req, const char *workdir, char **extra,
-                                     size_t max_pages, const struct fax_geometry *g,
-                                     struct fax_page_list *out, char **type, struct buf *detail)
+/* Run the helper on one document (or the cover) in workdir; pages are appended to out. */
+static enum render_status render_one(const struct render_job *job, const char *workdir, char **extra,
+                                     size_t max_pages, struct fax_page_list *out, char **type)
 {
-	const struct conf *conf = req->conf;
+	const struct conf *conf = job->req->conf;
+	const char *hide[] = {conf->render_tmpdir, FAXGATE_SYSCONFDIR, NULL};
+	/* Converters installed in a hidden place (/opt), and Ghostscript's CMaps and font map. */
+	const char *keep[] = {conf->render_soffice, conf->render_ghostscript, "/var/lib/ghostscript", NULL};
+	size_t own = (size_t)conf->render_memory + RENDER_HELPER_SLACK;
 	struct render_argv argv = {0}, env = {0};
 	struct pagestream_reader reader;
 	struct sandbox_result sr;
 	struct sandbox_limits lim = {
 	    .cpu_seconds = (unsigned)conf->render_cpu_seconds,
-	    /* LibreOffice needs the larger budget; the helper limits other converters itself. */
-	    .memory_bytes = (size_t)conf->render_office_memory + (size_t)conf->render_memory,
+	    /* The helper's own decoders get render_memory; it raises the limit for LibreOffice only. */
+	    .memory_bytes = own,
+	    .memory_hard =
+	        (size_t)conf->render_office_memory > own ? (size_t)conf->render_office_memory : own,
 	    .file_bytes = (size_t)conf->render_max_output,
 	    .wall_seconds = (unsigned)conf->render_timeout,
 	    .isolate_network = conf->render_isolate_network,
+	    .isolate_files = conf->render_isolate_files,
+	    .workdir = workdir,
+	    .hide = hide,
+	    .keep = keep,
+	    .set_user = job->set_user,
+	    .uid = job->uid,
+	    .gid = job->gid,
 	};
 	enum render_status st;
 
 	render_arg(&argv, render_helper_path(conf));
-	render_conf_args(&argv, req, max_pages);
+	render_conf_args(&argv, job->req, max_pages);
 	render_arg(&argv, xstrdup("--workdir"));
 	render_arg(&argv, xstrdup(workdir));
 	for (size_t i = 0; extra[i]; i++)
 		render_arg(&argv, xstrdup(extra[i]));
 	render_env(&env, workdir);
 
-	pagestream_reader_init(&reader, g->height, max_pages);
+	pagestream_reader_init(&reader, job->geom->height, max_pages);
 	if (sandbox_run(&lim, argv.v, env.v, -1, render_reader, &reader, &sr) < 0) {
-		buf_printf(detail, "cannot start %s: %m", argv.v[0]);
+		buf_printf(job->detail, "cannot start %s: %m", argv.v[0]);
 		st = RENDER_INTERNAL;
 	} else {
-		st = render_child_status(&sr, &reader, detail);
+		st = render_child_status(&sr, &reader, job->detail);
 	}
 	if (st == RENDER_OK) {
 		for (size_t i = 0; i < reader.pages.count; i++)
@@ -256,6 +331,71 @@ static enum render_status render_one(const struct render_request *req, const cha
 	pagestream_reader_free(&reader);
 	render_argv_free(&argv);
 	render_argv_free(&env);
+	return st;
+}
+
+/* Give what we made for the helper to its user (when it gets one). */
+static int render_give(const struct render_job *job, const char *path)
+{
+	if (!job->set_user)
+		return 0;
+	if (chown(path, job->uid, job->gid) < 0) {
+		buf_printf(job->detail, "cannot give %s to render_user: %m", path);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Copy src (a path the caller gave, anywhere) to dst in our own folder, at most max bytes: the
+ * helper can reach nothing else. Reading, not stat, decides the size, so a pipe or a file that
+ * grows meanwhile is bounded too.
+ */
+static enum render_status render_copy_in(const char *src, const char *dst, size_t max, struct buf *detail)
+{
+	int in = open(src, O_RDONLY | O_CLOEXEC | O_NOCTTY), out = -1;
+	enum render_status st = RENDER_OK;
+	size_t total = 0;
+	char chunk[65536];
+
+	if (in < 0) {
+		buf_printf(detail, "%s: %m", src);
+		return RENDER_CORRUPT;
+	}
+	out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (out < 0) {
+		buf_printf(detail, "cannot create %s: %m", dst);
+		close(in);
+		return RENDER_INTERNAL;
+	}
+	for (;;) {
+		ssize_t n = fdio_read(in, chunk, sizeof(chunk));
+		if (n < 0) {
+			buf_printf(detail, "%s: %m", src);
+			st = RENDER_CORRUPT;
+			break;
+		}
+		if (n == 0)
+			break;
+		if ((size_t)n > max - total) {
+			buf_printf(detail, "more than %zu bytes", max);
+			st = RENDER_TOO_BIG_INPUT;
+			break;
+		}
+		total += (size_t)n;
+		if (fdio_write_all(out, chunk, (size_t)n) < 0) {
+			buf_printf(detail, "cannot write %s: %m", dst);
+			st = RENDER_INTERNAL;
+			break;
+		}
+	}
+	close(in);
+	if (close(out) < 0 && st == RENDER_OK) {
+		buf_printf(detail, "cannot write %s: %m", dst);
+		st = RENDER_INTERNAL;
+	}
+	if (st == RENDER_OK && total == 0)
+		st = RENDER_EMPTY;
 	return st;
 }
 
@@ -272,6 +412,14 @@ static int render_write_file(const char *path, const void *data, size_t len)
 	return rc;
 }
 
+/* Field names are [a-z_]{1,32}: one with a newline or '=' would add fields of its own. */
+static bool render_field_key_ok(const char *key)
+{
+	size_t n = strspn(key, "abcdefghijklmnopqrstuvwxyz_");
+
+	return n >= 1 && n <= 32 && key[n] == '\0';
+}
+
 /* Cover fields as key=value lines; newlines and backslashes escaped (see conv_cover.c). */
 static void render_fields_text(const struct render_request *req, size_t pages, struct buf *out)
 {
@@ -279,6 +427,10 @@ static void render_fields_text(const struct render_request *req, size_t pages, s
 
 	for (size_t i = 0; i < req->nfields; i++) {
 		const struct render_field *f = &req->fields[i];
+		if (!render_field_key_ok(f->key)) {
+			log_warning("cover field \"%.40s\" left out: names are 1 to 32 of a-z and _", f->key);
+			continue;
+		}
 		if (strcmp(f->key, "pages") == 0)
 			continue; /* always computed */
 		if (strcmp(f->key, "date") == 0)
@@ -315,118 +467,179 @@ static char *render_template(const struct render_request *req)
 		return xstrdup(req->conf->render_cover_template);
 	if (access(FAXGATE_DATADIR "/cover.tmpl", R_OK) == 0)
 		return xstrdup(FAXGATE_DATADIR "/cover.tmpl");
+	/* Installed under another PREFIX than the one built for: bin/../share/faxgate. */
+	if ((p = render_beside_self("/../share/faxgate/cover.tmpl", R_OK)) != NULL)
+		return p;
 	if ((p = render_beside_self("/../../conf/cover.tmpl", R_OK)) != NULL)
 		return p;
 	return xstrdup(FAXGATE_DATADIR "/cover.tmpl");
+}
+
+/* Running as root: the helper will run as render_user. Returns -1 (said why) when that is unusable. */
+static int render_job_user(struct render_job *job)
+{
+	const char *name = job->req->conf->render_user;
+	struct passwd *pw;
+
+	if (geteuid() != 0)
+		return 0;
+	errno = 0;
+	pw = name && name[0] ? getpwnam(name) : NULL;
+	if (!pw) {
+		log_error("render_user \"%s\": %s", name ? name : "",
+		          errno ? strerror(errno) : "no such user");
+		buf_printf(job->detail, "render_user \"%s\" unknown", name ? name : "");
+		return -1;
+	}
+	if (pw->pw_uid == 0) {
+		log_error("render_user \"%s\" is root: converters must not run as root", name);
+		buf_printf(job->detail, "render_user \"%s\" is root", name);
+		return -1;
+	}
+	job->set_user = true;
+	job->uid = pw->pw_uid;
+	job->gid = pw->pw_gid;
+	return 0;
+}
+
+/* Input i: copied (or written) into its own folder, then converted; pages are added to res. */
+static enum render_status render_input(const struct render_job *job, const char *workdir, size_t i,
+                                       size_t max_pages, struct render_result *res)
+{
+	const struct render_input *in = &job->req->inputs[i];
+	char *docdir = xasprintf("%s/doc-%zu", workdir, i);
+	char *path = xasprintf("%s/input", docdir);
+	size_t before = res->pages.count, max_input = (size_t)job->req->conf->render_max_input;
+	enum render_status st;
+
+	if (max_pages <= before) {
+		st = RENDER_TOO_MANY_PAGES;
+	} else if (mkdir(docdir, 0700) < 0) {
+		buf_printf(job->detail, "cannot make %s: %m", docdir);
+		st = RENDER_INTERNAL;
+	} else if (in->path) {
+		st = render_copy_in(in->path, path, max_input, job->detail);
+	} else if (in->len == 0) {
+		st = RENDER_EMPTY;
+	} else if (in->len > max_input) {
+		buf_printf(job->detail, "%zu bytes, limit %zu", in->len, max_input);
+		st = RENDER_TOO_BIG_INPUT;
+	} else if (render_write_file(path, in->data, in->len) < 0) {
+		buf_printf(job->detail, "cannot write %s: %m", path);
+		st = RENDER_INTERNAL;
+	} else {
+		st = RENDER_OK;
+	}
+	if (st == RENDER_OK && (render_give(job, docdir) < 0 || render_give(job, path) < 0))
+		st = RENDER_INTERNAL;
+	if (st == RENDER_OK) {
+		char *extra[] = {(char *)"--", path, NULL};
+		st = render_one(job, docdir, extra, max_pages - before, &res->pages, &res->docs[i].type);
+	}
+	if (st == RENDER_TOO_MANY_PAGES)
+		res->page_limit = max_pages;
+	res->docs[i].pages = (int)(res->pages.count - before);
+	free(path);
+	free(docdir);
+	return st;
+}
+
+/* The cover page, from a copy of the template in the cover's own folder; put first in res. */
+static enum render_status render_cover(const struct render_job *job, const char *workdir,
+                                       struct render_result *res)
+{
+	struct buf fields = BUF_INIT;
+	char *cdir = xasprintf("%s/cover", workdir);
+	char *fpath = xasprintf("%s/fields", cdir), *tpath = xasprintf("%s/cover.tmpl", cdir);
+	char *tmpl = render_template(job->req);
+	struct fax_page_list cover = {0};
+	enum render_status st;
+
+	render_fields_text(job->req, res->pages.count + 1, &fields);
+	if (mkdir(cdir, 0700) < 0 || render_write_file(fpath, fields.data, fields.len) < 0) {
+		buf_printf(job->detail, "cannot write the cover fields: %m");
+		st = RENDER_INTERNAL;
+	} else {
+		st = render_copy_in(tmpl, tpath, COVER_MAX_TEMPLATE, job->detail);
+	}
+	if (st == RENDER_OK &&
+	    (render_give(job, cdir) < 0 || render_give(job, fpath) < 0 || render_give(job, tpath) < 0))
+		st = RENDER_INTERNAL;
+	if (st == RENDER_OK) {
+		char *extra[] = {(char *)"--cover", tpath, (char *)"--", fpath, NULL};
+		st = render_one(job, cdir, extra, 1, &cover, NULL);
+		if (st == RENDER_OK && cover.count != 1) {
+			buf_printf(job->detail, "the cover template made %zu pages", cover.count);
+			st = RENDER_INTERNAL;
+		}
+	}
+	if (st != RENDER_OK) {
+		/* A broken template is the admin's problem, never the sender's. */
+		log_error("cover page (template %s): %s (%s)", tmpl, render_status_info(st)->name,
+		          buf_cstr(job->detail));
+		st = RENDER_INTERNAL;
+	} else {
+		/* Put the cover first: grow the list by one, shift, place. */
+		struct fax_page first = cover.pages[0], hole = {0};
+		size_t n = res->pages.count;
+		cover.count = 0;
+		fax_page_list_push(&res->pages, &hole);
+		memmove(&res->pages.pages[1], &res->pages.pages[0], n * sizeof(struct fax_page));
+		res->pages.pages[0] = first;
+	}
+	fax_page_list_free(&cover);
+	buf_free(&fields);
+	free(tmpl);
+	free(tpath);
+	free(fpath);
+	free(cdir);
+	return st;
 }
 
 enum render_status render_documents(const struct render_request *req, struct render_result *res)
 {
 	const struct conf *conf = req->conf;
 	size_t max_pages = (size_t)conf->render_max_pages;
+	struct render_job job = {.req = req, .geom = &res->geom, .detail = &res->detail};
 	char *workdir;
 	enum render_status st = RENDER_OK;
 
 	memset(res, 0, sizeof(*res));
 	geometry_init(&res->geom, req->res, req->paper);
 	res->docs = xcalloc(req->ninputs + 1, sizeof(*res->docs));
+	if (render_job_user(&job) < 0)
+		return res->status = RENDER_INTERNAL;
 	workdir = xasprintf("%s/faxgate-render-XXXXXX", conf->render_tmpdir);
 	if (!mkdtemp(workdir)) {
 		buf_printf(&res->detail, "cannot make a scratch folder in %s: %m", conf->render_tmpdir);
 		free(workdir);
 		return res->status = RENDER_INTERNAL;
 	}
+	if (render_give(&job, workdir) < 0)
+		st = RENDER_INTERNAL;
 	if (req->cover)
 		max_pages = max_pages > 1 ? max_pages - 1 : 0;
 
 	for (size_t i = 0; i < req->ninputs && st == RENDER_OK; i++) {
-		const struct render_input *in = &req->inputs[i];
-		char *path = in->path ? xstrdup(in->path) : xasprintf("%s/input-%zu", workdir, i);
-		char *docdir = xasprintf("%s/doc-%zu", workdir, i);
-		struct stat sb;
-		size_t before = res->pages.count;
+		const char *name = req->inputs[i].name ? req->inputs[i].name : "(unnamed)";
 
 		res->ndocs = i + 1;
-		if (!in->path && render_write_file(path, in->data, in->len) < 0) {
-			buf_printf(&res->detail, "cannot write %s: %m", path);
-			st = RENDER_INTERNAL;
-		} else if (stat(path, &sb) < 0) {
-			buf_printf(&res->detail, "%s: %m", path);
-			st = in->path ? RENDER_CORRUPT : RENDER_INTERNAL;
-		} else if (sb.st_size == 0) {
-			st = RENDER_EMPTY;
-		} else if ((unsigned long)sb.st_size > (unsigned long)conf->render_max_input) {
-			buf_printf(&res->detail, "%lld bytes, limit %ld", (long long)sb.st_size,
-			           conf->render_max_input);
-			st = RENDER_TOO_BIG_INPUT;
-		} else if (max_pages <= before) {
-			st = RENDER_TOO_MANY_PAGES;
-		} else if (mkdir(docdir, 0700) < 0) {
-			buf_printf(&res->detail, "cannot make %s: %m", docdir);
-			st = RENDER_INTERNAL;
-		} else {
-			char *extra[] = {path, NULL};
-			st = render_one(req, docdir, extra, max_pages - before, &res->geom, &res->pages,
-			                &res->docs[i].type, &res->detail);
-		}
-		res->docs[i].pages = (int)(res->pages.count - before);
+		st = render_input(&job, workdir, i, max_pages, res);
 		if (st != RENDER_OK) {
-			res->failed_name = xstrdup(in->name ? in->name : "(unnamed)");
-			log_info("document \"%s\": %s (%s)", res->failed_name, render_status_info(st)->name,
+			res->failed_name = xstrdup(name);
+			log_info("document \"%s\": %s (%s)", name, render_status_info(st)->name,
 			         buf_cstr(&res->detail));
 		} else {
-			log_info("document \"%s\": %s, %d pages", in->name ? in->name : "(unnamed)",
+			log_info("document \"%s\": %s, %d pages", name,
 			         res->docs[i].type ? res->docs[i].type : "?", res->docs[i].pages);
 		}
-		free(path);
-		free(docdir);
 	}
-
-	if (st == RENDER_OK && req->cover) {
-		struct buf fields = BUF_INIT;
-		char *fpath = xasprintf("%s/cover-fields", workdir);
-		char *cdir = xasprintf("%s/cover", workdir);
-		struct fax_page_list cover = {0};
-
-		render_fields_text(req, res->pages.count + 1, &fields);
-		if (render_write_file(fpath, fields.data, fields.len) < 0 || mkdir(cdir, 0700) < 0) {
-			buf_printf(&res->detail, "cannot write the cover fields: %m");
-			st = RENDER_INTERNAL;
-		} else {
-			char *tmpl = render_template(req);
-			char *extra[] = {(char *)"--cover", tmpl, fpath, NULL};
-			st = render_one(req, cdir, extra, 1, &res->geom, &cover, NULL, &res->detail);
-			if (st == RENDER_OK && cover.count != 1) {
-				buf_printf(&res->detail, "the cover template made %zu pages", cover.count);
-				st = RENDER_INTERNAL;
-			}
-			if (st != RENDER_OK) {
-				/* A broken template is the admin's problem, never the sender's. */
-				log_error("cover page: %s (%s)", render_status_info(st)->name,
-				          buf_cstr(&res->detail));
-				st = RENDER_INTERNAL;
-			}
-			free(tmpl);
-		}
-		if (st == RENDER_OK) {
-			/* Put the cover first: grow the list by one, shift, place. */
-			struct fax_page first = cover.pages[0], hole = {0};
-			size_t n = res->pages.count;
-			cover.count = 0;
-			fax_page_list_push(&res->pages, &hole);
-			memmove(&res->pages.pages[1], &res->pages.pages[0], n * sizeof(struct fax_page));
-			res->pages.pages[0] = first;
-		}
-		fax_page_list_free(&cover);
-		buf_free(&fields);
-		free(fpath);
-		free(cdir);
-	}
+	if (st == RENDER_OK && req->cover)
+		st = render_cover(&job, workdir, res);
 	if (st == RENDER_OK && res->pages.count == 0)
 		st = RENDER_NO_CONTENT;
-	if (st != RENDER_OK) {
+	if (st != RENDER_OK)
 		fax_page_list_free(&res->pages);
-	}
 	render_rmtree(workdir);
 	free(workdir);
 	return res->status = st;
@@ -460,8 +673,10 @@ void render_result_message(const struct render_result *res, const struct conf *c
 	} else {
 		buf_printf(out, "The fax %s", info->reason);
 	}
+	/* The limit the documents met: with a cover page, one less than render_max_pages. */
 	if (res->status == RENDER_TOO_MANY_PAGES)
-		buf_printf(out, " (at most %ld)", conf->render_max_pages);
+		buf_printf(out, " (at most %zu)",
+		           res->page_limit ? res->page_limit : (size_t)conf->render_max_pages);
 	if (res->status == RENDER_TOO_BIG_INPUT)
 		buf_printf(out, " (at most %ld %s)",
 		           conf->render_max_input >= 1024 * 1024 ? conf->render_max_input / (1024 * 1024)

@@ -51,6 +51,7 @@ struct render_result {
 	enum render_status status;
 	char *failed_name; /* which input failed (NULL when OK or not input-specific) */
 	struct buf detail; /* technical detail for the log */
+	size_t page_limit; /* RENDER_TOO_MANY_PAGES: the most pages the documents could have */
 	/* per input: detected type and page count, for logs and reports */
 	struct {
 		char *type;

@@ -3,9 +3,11 @@
  *
  * The child gets its own process group (so everything it starts can be killed at once), CPU time,
  * address space, file size and open-file limits, a private network namespace with no interfaces
- * (when asked; unprivileged processes use a user namespace for it), no inherited descriptors but
- * the ones named, and dies with its parent. The parent reads the child's output with a wall-clock
- * deadline and kills the whole group when it passes.
+ * and a private view of the file system that hides the places where private data lives (when
+ * asked; unprivileged processes use a user namespace for them), no new privileges, another user
+ * (when started by root), no inherited descriptors but the ones named, and dies with its parent.
+ * The parent reads the child's output with a wall-clock deadline and kills the whole group when it
+ * passes.
  */
 #ifndef FAXGATE_UTIL_SANDBOX_H
 #define FAXGATE_UTIL_SANDBOX_H
@@ -16,10 +18,24 @@
 
 struct sandbox_limits {
 	unsigned cpu_seconds;  /* RLIMIT_CPU; 0: none */
-	size_t memory_bytes;   /* RLIMIT_AS; 0: none (ignored in sanitizer builds, see sandbox.c) */
+	size_t memory_bytes;   /* soft RLIMIT_AS; 0: none (ignored in sanitizer builds, see sandbox.c) */
+	size_t memory_hard;    /* hard RLIMIT_AS, up to which sandbox_exec_wait may raise; 0: = soft */
 	size_t file_bytes;     /* RLIMIT_FSIZE; 0: none */
 	unsigned wall_seconds; /* parent-side deadline; 0: none */
 	bool isolate_network;
+	/*
+	 * Hide /home, /root, /tmp, /var/lib and the like (and the folders in hide) behind empty
+	 * tmpfs mounts; only workdir (required then) stays visible, read-write, at its own path. A
+	 * folder holding one of the paths in keep is left visible (a converter installed in /opt).
+	 */
+	bool isolate_files;
+	const char *workdir;
+	const char *const *hide; /* NULL-terminated, may be NULL */
+	const char *const *keep; /* NULL-terminated, may be NULL */
+	/* Started by root: become this user (groups dropped). Ignored when not root. */
+	bool set_user;
+	uid_t uid;
+	gid_t gid;
 };
 
 enum sandbox_end {
@@ -49,8 +65,9 @@ int sandbox_run(const struct sandbox_limits *lim, char *const argv[], char *cons
                 sandbox_reader reader, void *reader_arg, struct sandbox_result *res);
 
 /*
- * For use inside an already limited child: run argv to completion with an address-space limit and
- * file size limit applied just before exec, stdout and stderr to /dev/null (or to out_fd).
+ * For use inside an already limited child: run argv to completion with an address-space limit
+ * (raised from the soft limit sandbox_run set, up to its hard limit) and file size limit applied
+ * just before exec, stdout and stderr to /dev/null (or to out_fd).
  * Returns the exit status as from waitpid, or -1.
  */
 int sandbox_exec_wait(char *const argv[], char *const env[], size_t memory_bytes, size_t file_bytes,

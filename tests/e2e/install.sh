@@ -1,5 +1,6 @@
 #!/bin/bash
-# install.sh - `make install` honours PREFIX and DESTDIR and installs a working faxctl.
+# install.sh - `make install` honours PREFIX and DESTDIR and installs a working faxctl: it finds its
+# helper and the cover template beside itself (bin/../lib/faxgate, bin/../share/faxgate) and renders.
 set -eu
 top=$(cd "$(dirname "$0")/../.." && pwd)
 build=${FAXGATE_BUILD:-$top/build}
@@ -14,6 +15,12 @@ for f in opt/fg/bin/faxctl opt/fg/sbin/faxmilter opt/fg/sbin/faxd opt/fg/sbin/fa
 done
 [ -x "$tmp/root/opt/fg/bin/faxctl" ] || fail "faxctl not executable"
 "$tmp/root/opt/fg/bin/faxctl" config check "$tmp/root/opt/fg/etc/faxgate/faxgate.conf" >/dev/null || fail "installed config"
+# The installed faxctl renders a document with a cover page, with nothing from the build tree.
+"$tmp/root/opt/fg/bin/faxctl" -c "$tmp/root/opt/fg/etc/faxgate/faxgate.conf" render -o "$tmp/out.tif" \
+	--cover to_name=Installed "$top/tests/fixtures/text-2p.pdf" >"$tmp/render.log" 2>&1 ||
+	fail "installed faxctl cannot render: $(cat "$tmp/render.log")"
+pages=$("$build/tools/pagecmp" --info "$tmp/out.tif" | awk '$1 == "pages" { print $2 }')
+[ "$pages" = 3 ] || fail "installed faxctl rendered $pages pages instead of 3 (cover + 2)"
 # Nothing may land outside DESTDIR.
 [ ! -e /opt/fg ] || fail "installed outside DESTDIR"
 # An existing configuration is never overwritten.

@@ -1,14 +1,20 @@
 /*
- * test_sandbox.c - converters' children: output, exit codes, wall-clock, CPU and file size limits,
- * no network, and that everything the child started dies with it.
+ * test_sandbox.c - converters' children: output, exit codes, wall-clock, CPU, file size and memory
+ * limits, no network, a file system view without the host's private places, no new privileges,
+ * another user when started by root, no inherited descriptors, and that everything the child
+ * started dies with it.
  */
+#include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
+#include <fcntl.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -179,6 +185,149 @@ static void test_missing_program(void **state)
 	buf_free(&out);
 }
 
+static void rm_rf(const char *dir)
+{
+	char cmd[PATH_MAX + 16];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
+/* A file with a secret in a new folder under parent; the folder's path is left in dir. */
+static void plant(char *dir, size_t size, const char *parent)
+{
+	char path[PATH_MAX];
+	FILE *f;
+
+	snprintf(dir, size, "%s/fg-secret-XXXXXX", parent);
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/secret", dir);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("secret\n", f);
+	fclose(f);
+}
+
+static void test_isolated_files_and_user(void **state)
+{
+	char work[] = "/tmp/fg-work-XXXXXX", lib_secret[PATH_MAX], own_secret[PATH_MAX], cwd[PATH_MAX];
+	char script[4 * PATH_MAX], expect[256];
+	const char *hide[] = {own_secret, NULL};
+	bool root = geteuid() == 0;
+	struct sandbox_limits lim = {
+	    .wall_seconds = 20,
+	    .isolate_network = true,
+	    .isolate_files = true,
+	    .workdir = work,
+	    .hide = hide,
+	    .set_user = true,
+	    .uid = 65534,
+	    .gid = 65534,
+	};
+	struct buf out = BUF_INIT;
+	int leak;
+
+	(void)state;
+	assert_non_null(mkdtemp(work));
+	if (root)
+		assert_int_equal(chown(work, 65534, 65534), 0);
+	/* A masked place of the built-in list, and one only the caller names. */
+	plant(lib_secret, sizeof(lib_secret), root ? "/var/lib" : "/tmp");
+	assert_non_null(getcwd(cwd, sizeof(cwd)));
+	plant(own_secret, sizeof(own_secret), cwd);
+	/* A descriptor without close-on-exec, at a number nothing else uses. */
+	leak = dup2(open("/dev/null", O_RDONLY), 57);
+	assert_int_equal(leak, 57);
+
+	snprintf(script, sizeof(script),
+	         "id -u; grep '^NoNewPrivs:' /proc/self/status | tr -d ' \\t'; "
+	         "cat %s/secret 2>/dev/null || echo hidden; cat %s/secret 2>/dev/null || echo hidden; "
+	         "echo written > %s/f && cat %s/f; "
+	         "ls /proc/self/fd | grep -qx 57 && echo leaked || echo closed",
+	         lib_secret, own_secret, work, work);
+	struct sandbox_result r = run_sh(script, &lim, &out);
+	close(leak);
+	assert_int_equal(r.end, SANDBOX_EXITED);
+	assert_int_equal(r.code, 0);
+	snprintf(expect, sizeof(expect), "%u\nNoNewPrivs:1\nhidden\nhidden\nwritten\nclosed\n",
+	         root ? 65534u : (unsigned)getuid());
+	assert_string_equal(buf_cstr(&out), expect);
+
+	/* The folder the child wrote to is the real one. */
+	char path[PATH_MAX + 8];
+	struct stat sb;
+	snprintf(path, sizeof(path), "%s/f", work);
+	assert_int_equal(stat(path, &sb), 0);
+	if (root)
+		assert_int_equal(sb.st_uid, 65534);
+	rm_rf(work);
+	rm_rf(lib_secret);
+	rm_rf(own_secret);
+	buf_free(&out);
+}
+
+static void test_isolation_failure(void **state)
+{
+	struct sandbox_limits lim = {.wall_seconds = 5, .isolate_files = true, .workdir = "/nonexistent/fg"};
+	struct buf out = BUF_INIT;
+
+	(void)state;
+	struct sandbox_result r = run_sh("echo ran", &lim, &out);
+	assert_int_equal(r.end, SANDBOX_FAILED);
+	assert_string_equal(buf_cstr(&out), "");
+	buf_free(&out);
+}
+
+static void test_memory_soft_and_hard(void **state)
+{
+	struct sandbox_limits lim = {
+	    .wall_seconds = 10, .memory_bytes = 300L * 1024 * 1024, .memory_hard = 600L * 1024 * 1024};
+	struct buf out = BUF_INIT;
+
+	(void)state;
+	if (!sandbox_can_limit_memory())
+		skip();
+	struct sandbox_result r =
+	    run_sh("grep '^Max address space' /proc/self/limits | tr -s ' ' | cut -d' ' -f4,5", &lim, &out);
+	assert_int_equal(r.end, SANDBOX_EXITED);
+	assert_string_equal(buf_cstr(&out), "314572800 629145600\n");
+	buf_free(&out);
+}
+
+/* sandbox_exec_wait raises the soft limit it finds, but never beyond the hard one. */
+static void test_exec_wait_raises_to_hard(void **state)
+{
+	char file[] = "/tmp/fg-limits-XXXXXX";
+	int fd, st;
+	pid_t pid;
+
+	(void)state;
+	if (!sandbox_can_limit_memory())
+		skip();
+	fd = mkstemp(file);
+	assert_true(fd >= 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct rlimit rl = {200L * 1024 * 1024, 400L * 1024 * 1024};
+		char *argv[] = {"/bin/sh", "-c",
+		                "grep '^Max address space' /proc/self/limits | tr -s ' ' | cut -d' ' -f4,5",
+		                NULL};
+		if (setrlimit(RLIMIT_AS, &rl) < 0)
+			_exit(90);
+		st = sandbox_exec_wait(argv, env, 4096L * 1024 * 1024, 0, fd);
+		_exit(WIFEXITED(st) ? WEXITSTATUS(st) : 91);
+	}
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+	char got[64] = "";
+	assert_true(pread(fd, got, sizeof(got) - 1, 0) > 0);
+	assert_string_equal(got, "419430400 419430400\n");
+	close(fd);
+	unlink(file);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -191,6 +340,10 @@ int main(void)
 	    cmocka_unit_test(test_reader_can_stop_child),
 	    cmocka_unit_test(test_exec_wait_memory_limit),
 	    cmocka_unit_test(test_missing_program),
+	    cmocka_unit_test(test_isolated_files_and_user),
+	    cmocka_unit_test(test_isolation_failure),
+	    cmocka_unit_test(test_memory_soft_and_hard),
+	    cmocka_unit_test(test_exec_wait_raises_to_hard),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
