@@ -8,25 +8,19 @@
  *
  * The helper sees nothing of the host's private places (sandbox.h: isolate_files), so each input
  * is first copied into the document's own scratch folder, which is the only one it can reach;
- * started by root, it runs as render_user, who is given that folder.
+ * started by root, it runs as render_user, who is given that folder (render_scratch.c).
  */
 #include "render/render.h"
 
-#include <dirent.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "render/cover.h"
 #include "render/pagestream.h"
-#include "util/fdio.h"
+#include "render/render_scratch.h"
 #include "util/log.h"
 #include "util/sandbox.h"
 #include "util/xalloc.h"
@@ -60,9 +54,7 @@ static const char *const render_keys[] = {
 struct render_job {
 	const struct render_request *req;
 	const struct fax_geometry *geom;
-	bool set_user; /* running as root: the helper runs as uid/gid and owns its folder */
-	uid_t uid;
-	gid_t gid;
+	struct render_scratch_owner owner;
 	struct buf *detail;
 };
 
@@ -176,47 +168,6 @@ static void render_conf_args(struct render_argv *a, const struct render_request 
 	render_opt(a, xasprintf("render_max_pages=%zu", max_pages));
 }
 
-/*
- * Remove the scratch tree. It belongs to render_user, whose processes may still run: walk it by
- * descriptors, never by path, so a folder swapped for a symbolic link cannot lead us out of it.
- */
-static void render_rmtree_at(int dirfd, int depth)
-{
-	int fd = dup(dirfd);
-	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
-	struct dirent *e;
-
-	if (!d) {
-		if (fd >= 0)
-			close(fd);
-		return;
-	}
-	for (size_t n = 0; n < 100000 && (e = readdir(d)) != NULL; n++) {
-		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-			continue;
-		if (unlinkat(dirfd, e->d_name, 0) == 0 || errno != EISDIR || depth >= 32)
-			continue;
-		int sub = openat(dirfd, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (sub >= 0) {
-			render_rmtree_at(sub, depth + 1);
-			close(sub);
-		}
-		(void)unlinkat(dirfd, e->d_name, AT_REMOVEDIR);
-	}
-	closedir(d);
-}
-
-static void render_rmtree(const char *dir)
-{
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-
-	if (fd < 0)
-		return;
-	render_rmtree_at(fd, 0);
-	close(fd);
-	(void)rmdir(dir);
-}
-
 static int render_reader(void *arg, const void *data, size_t len)
 {
 	return pagestream_reader_feed(arg, data, len);
@@ -300,9 +251,9 @@ static enum render_status render_one(const struct render_job *job, const char *w
 	    .workdir = workdir,
 	    .hide = hide,
 	    .keep = keep,
-	    .set_user = job->set_user,
-	    .uid = job->uid,
-	    .gid = job->gid,
+	    .set_user = job->owner.set_user,
+	    .uid = job->owner.uid,
+	    .gid = job->owner.gid,
 	};
 	enum render_status st;
 
@@ -332,84 +283,6 @@ static enum render_status render_one(const struct render_job *job, const char *w
 	render_argv_free(&argv);
 	render_argv_free(&env);
 	return st;
-}
-
-/* Give what we made for the helper to its user (when it gets one). */
-static int render_give(const struct render_job *job, const char *path)
-{
-	if (!job->set_user)
-		return 0;
-	if (chown(path, job->uid, job->gid) < 0) {
-		buf_printf(job->detail, "cannot give %s to render_user: %m", path);
-		return -1;
-	}
-	return 0;
-}
-
-/*
- * Copy src (a path the caller gave, anywhere) to dst in our own folder, at most max bytes: the
- * helper can reach nothing else. Reading, not stat, decides the size, so a pipe or a file that
- * grows meanwhile is bounded too.
- */
-static enum render_status render_copy_in(const char *src, const char *dst, size_t max, struct buf *detail)
-{
-	int in = open(src, O_RDONLY | O_CLOEXEC | O_NOCTTY), out = -1;
-	enum render_status st = RENDER_OK;
-	size_t total = 0;
-	char chunk[65536];
-
-	if (in < 0) {
-		buf_printf(detail, "%s: %m", src);
-		return RENDER_CORRUPT;
-	}
-	out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (out < 0) {
-		buf_printf(detail, "cannot create %s: %m", dst);
-		close(in);
-		return RENDER_INTERNAL;
-	}
-	for (;;) {
-		ssize_t n = fdio_read(in, chunk, sizeof(chunk));
-		if (n < 0) {
-			buf_printf(detail, "%s: %m", src);
-			st = RENDER_CORRUPT;
-			break;
-		}
-		if (n == 0)
-			break;
-		if ((size_t)n > max - total) {
-			buf_printf(detail, "more than %zu bytes", max);
-			st = RENDER_TOO_BIG_INPUT;
-			break;
-		}
-		total += (size_t)n;
-		if (fdio_write_all(out, chunk, (size_t)n) < 0) {
-			buf_printf(detail, "cannot write %s: %m", dst);
-			st = RENDER_INTERNAL;
-			break;
-		}
-	}
-	close(in);
-	if (close(out) < 0 && st == RENDER_OK) {
-		buf_printf(detail, "cannot write %s: %m", dst);
-		st = RENDER_INTERNAL;
-	}
-	if (st == RENDER_OK && total == 0)
-		st = RENDER_EMPTY;
-	return st;
-}
-
-static int render_write_file(const char *path, const void *data, size_t len)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	int rc;
-
-	if (fd < 0)
-		return -1;
-	rc = fdio_write_all(fd, data, len);
-	if (close(fd) < 0)
-		rc = -1;
-	return rc;
 }
 
 /* Field names are [a-z_]{1,32}: one with a newline or '=' would add fields of its own. */
@@ -475,33 +348,6 @@ static char *render_template(const struct render_request *req)
 	return xstrdup(FAXGATE_DATADIR "/cover.tmpl");
 }
 
-/* Running as root: the helper will run as render_user. Returns -1 (said why) when that is unusable. */
-static int render_job_user(struct render_job *job)
-{
-	const char *name = job->req->conf->render_user;
-	struct passwd *pw;
-
-	if (geteuid() != 0)
-		return 0;
-	errno = 0;
-	pw = name && name[0] ? getpwnam(name) : NULL;
-	if (!pw) {
-		log_error("render_user \"%s\": %s", name ? name : "",
-		          errno ? strerror(errno) : "no such user");
-		buf_printf(job->detail, "render_user \"%s\" unknown", name ? name : "");
-		return -1;
-	}
-	if (pw->pw_uid == 0) {
-		log_error("render_user \"%s\" is root: converters must not run as root", name);
-		buf_printf(job->detail, "render_user \"%s\" is root", name);
-		return -1;
-	}
-	job->set_user = true;
-	job->uid = pw->pw_uid;
-	job->gid = pw->pw_gid;
-	return 0;
-}
-
 /* Input i: copied (or written) into its own folder, then converted; pages are added to res. */
 static enum render_status render_input(const struct render_job *job, const char *workdir, size_t i,
                                        size_t max_pages, struct render_result *res)
@@ -512,26 +358,10 @@ static enum render_status render_input(const struct render_job *job, const char 
 	size_t before = res->pages.count, max_input = (size_t)job->req->conf->render_max_input;
 	enum render_status st;
 
-	if (max_pages <= before) {
+	if (max_pages <= before)
 		st = RENDER_TOO_MANY_PAGES;
-	} else if (mkdir(docdir, 0700) < 0) {
-		buf_printf(job->detail, "cannot make %s: %m", docdir);
-		st = RENDER_INTERNAL;
-	} else if (in->path) {
-		st = render_copy_in(in->path, path, max_input, job->detail);
-	} else if (in->len == 0) {
-		st = RENDER_EMPTY;
-	} else if (in->len > max_input) {
-		buf_printf(job->detail, "%zu bytes, limit %zu", in->len, max_input);
-		st = RENDER_TOO_BIG_INPUT;
-	} else if (render_write_file(path, in->data, in->len) < 0) {
-		buf_printf(job->detail, "cannot write %s: %m", path);
-		st = RENDER_INTERNAL;
-	} else {
-		st = RENDER_OK;
-	}
-	if (st == RENDER_OK && (render_give(job, docdir) < 0 || render_give(job, path) < 0))
-		st = RENDER_INTERNAL;
+	else
+		st = render_scratch_input(&job->owner, in, docdir, path, max_input, job->detail);
 	if (st == RENDER_OK) {
 		char *extra[] = {(char *)"--", path, NULL};
 		st = render_one(job, docdir, extra, max_pages - before, &res->pages, &res->docs[i].type);
@@ -556,15 +386,7 @@ static enum render_status render_cover(const struct render_job *job, const char 
 	enum render_status st;
 
 	render_fields_text(job->req, res->pages.count + 1, &fields);
-	if (mkdir(cdir, 0700) < 0 || render_write_file(fpath, fields.data, fields.len) < 0) {
-		buf_printf(job->detail, "cannot write the cover fields: %m");
-		st = RENDER_INTERNAL;
-	} else {
-		st = render_copy_in(tmpl, tpath, COVER_MAX_TEMPLATE, job->detail);
-	}
-	if (st == RENDER_OK &&
-	    (render_give(job, cdir) < 0 || render_give(job, fpath) < 0 || render_give(job, tpath) < 0))
-		st = RENDER_INTERNAL;
+	st = render_scratch_cover(&job->owner, cdir, fpath, &fields, tmpl, tpath, job->detail);
 	if (st == RENDER_OK) {
 		char *extra[] = {(char *)"--cover", tpath, (char *)"--", fpath, NULL};
 		st = render_one(job, cdir, extra, 1, &cover, NULL);
@@ -607,16 +429,11 @@ enum render_status render_documents(const struct render_request *req, struct ren
 	memset(res, 0, sizeof(*res));
 	geometry_init(&res->geom, req->res, req->paper);
 	res->docs = xcalloc(req->ninputs + 1, sizeof(*res->docs));
-	if (render_job_user(&job) < 0)
+	if (render_scratch_owner_init(&job.owner, conf->render_user, &res->detail) < 0)
 		return res->status = RENDER_INTERNAL;
-	workdir = xasprintf("%s/faxgate-render-XXXXXX", conf->render_tmpdir);
-	if (!mkdtemp(workdir)) {
-		buf_printf(&res->detail, "cannot make a scratch folder in %s: %m", conf->render_tmpdir);
-		free(workdir);
+	workdir = render_scratch_make(conf->render_tmpdir, &job.owner, &res->detail);
+	if (!workdir)
 		return res->status = RENDER_INTERNAL;
-	}
-	if (render_give(&job, workdir) < 0)
-		st = RENDER_INTERNAL;
 	if (req->cover)
 		max_pages = max_pages > 1 ? max_pages - 1 : 0;
 
@@ -640,7 +457,7 @@ enum render_status render_documents(const struct render_request *req, struct ren
 		st = RENDER_NO_CONTENT;
 	if (st != RENDER_OK)
 		fax_page_list_free(&res->pages);
-	render_rmtree(workdir);
+	render_scratch_remove(workdir);
 	free(workdir);
 	return res->status = st;
 }

@@ -6,8 +6,8 @@
  * whatever it does; the parent's wall-clock deadline catches a child that sleeps or waits on
  * something. A converter tricked into reading local files (an office document's links to pictures
  * by path, PostScript file operators) finds the private places of the host empty: they are
- * covered by small private tmpfs mounts, and only its own scratch folder is bound back. It runs
- * with no new privileges and, when started by root, as an unprivileged user.
+ * covered by small private tmpfs mounts, and only its own scratch folder is bound back
+ * (sandbox_fs.c). It runs with no new privileges and, when started by root, as an unprivileged user.
  *
  * Everything the child needs is prepared in the parent (paths resolved, descriptors opened,
  * strings formatted): between fork and exec the child makes only async-signal-safe system calls.
@@ -21,17 +21,14 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
-#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -40,12 +37,11 @@
 #include "util/buf.h"
 #include "util/fdio.h"
 #include "util/log.h"
+#include "util/sandbox_fs.h"
 
 #define SANDBOX_EXIT_ISOLATE 125
 #define SANDBOX_EXIT_EXEC    127
 #define SANDBOX_STDERR_MAX   65536
-#define SANDBOX_MAX_HIDE     32
-#define SANDBOX_MAX_BIND     16
 
 #if defined(__SANITIZE_ADDRESS__)
 #define SANDBOX_ASAN 1
@@ -54,12 +50,6 @@
 #define SANDBOX_ASAN 1
 #endif
 #endif
-
-/* Where a host keeps what a converter has no business reading: users' files, mail, state, secrets. */
-static const char *const sandbox_private_dirs[] = {
-    "/home",        "/root", "/tmp", "/var/tmp", "/var/lib", "/var/spool", "/var/mail",    "/var/log",
-    "/var/backups", "/srv",  "/mnt", "/media",   "/opt",     "/run",       "/etc/faxgate", NULL,
-};
 
 /* Setup steps of the child, as reported through the status pipe. */
 enum sandbox_step {
@@ -86,22 +76,13 @@ struct sandbox_report {
 	int step, index, err;
 };
 
-struct sandbox_bind {
-	char *path; /* where, at its real path; the child writes into it to make the components */
-	int tree;   /* the child's detached copy of its mount */
-	bool readonly;
-};
-
 /* Everything the child needs, made ready by the parent. */
 struct sandbox_prep {
 	int prog_fd; /* O_PATH descriptor of the program: it may live in a hidden folder */
 	int status_fd;
 	bool switch_user, own_user_ns_ok;
 	char uid_map[64], gid_map[64];
-	char *hide[SANDBOX_MAX_HIDE];
-	size_t nhide;
-	struct sandbox_bind bind[SANDBOX_MAX_BIND];
-	size_t nbind;
+	struct sandbox_fs fs;
 	struct rlimit as;
 };
 
@@ -121,82 +102,9 @@ static void sandbox_limit(int resource, rlim_t soft, rlim_t hard)
 	(void)setrlimit(resource, &rl);
 }
 
-/* Whether path is dir or inside it. */
-static bool sandbox_under(const char *path, const char *dir)
-{
-	size_t n = strlen(dir);
-
-	if (strcmp(dir, "/") == 0)
-		return true;
-	return strncmp(path, dir, n) == 0 && (path[n] == '\0' || path[n] == '/');
-}
-
-static void sandbox_add_hide(struct sandbox_prep *p, const char *dir)
-{
-	char real[PATH_MAX];
-	struct stat sb;
-
-	if (!realpath(dir, real) || stat(real, &sb) < 0 || !S_ISDIR(sb.st_mode) || strcmp(real, "/") == 0)
-		return;
-	for (size_t i = 0; i < p->nhide; i++)
-		if (sandbox_under(real, p->hide[i]))
-			return;
-	/* A new folder holding ones already listed replaces them: one mount hides them all. */
-	for (size_t i = 0; i < p->nhide;) {
-		if (sandbox_under(p->hide[i], real)) {
-			free(p->hide[i]);
-			p->hide[i] = p->hide[--p->nhide];
-		} else {
-			i++;
-		}
-	}
-	if (p->nhide < SANDBOX_MAX_HIDE)
-		p->hide[p->nhide++] = strdup(real);
-	if (p->nhide && !p->hide[p->nhide - 1])
-		p->nhide--;
-}
-
-static int sandbox_add_bind(struct sandbox_prep *p, const char *path, bool readonly)
-{
-	struct stat sb;
-
-	if (p->nbind >= SANDBOX_MAX_BIND || stat(path, &sb) < 0 || !S_ISDIR(sb.st_mode))
-		return -1;
-	p->bind[p->nbind].path = strdup(path);
-	if (!p->bind[p->nbind].path)
-		return -1;
-	p->bind[p->nbind++].readonly = readonly;
-	return 0;
-}
-
-/* A path that must stay visible: the folder directly inside the hidden one holding it is bound back. */
-static void sandbox_add_keep(struct sandbox_prep *p, const char *path)
-{
-	char real[PATH_MAX];
-
-	if (!realpath(path, real))
-		return;
-	for (size_t i = 0; i < p->nhide; i++) {
-		size_t n = strlen(p->hide[i]);
-		if (!sandbox_under(real, p->hide[i]) || real[n] == '\0')
-			continue;
-		char *end = strchr(real + n + 1, '/');
-		if (end)
-			*end = '\0';
-		for (size_t j = 0; j < p->nbind; j++)
-			if (strcmp(p->bind[j].path, real) == 0)
-				return;
-		(void)sandbox_add_bind(p, real, true);
-		return;
-	}
-}
-
 static void sandbox_prep_free(struct sandbox_prep *p)
 {
-	for (size_t i = 0; i < p->nhide; i++)
-		free(p->hide[i]);
-	for (size_t i = 0; i < p->nbind; i++)
-		free(p->bind[i].path);
+	sandbox_fs_free(&p->fs);
 	if (p->prog_fd >= 0)
 		close(p->prog_fd);
 	if (p->status_fd >= 0)
@@ -205,8 +113,6 @@ static void sandbox_prep_free(struct sandbox_prep *p)
 
 static int sandbox_prepare(const struct sandbox_limits *lim, const char *prog, struct sandbox_prep *p)
 {
-	char real[PATH_MAX];
-
 	memset(p, 0, sizeof(*p));
 	p->status_fd = -1;
 	p->prog_fd = open(prog, O_PATH | O_CLOEXEC);
@@ -221,22 +127,7 @@ static int sandbox_prepare(const struct sandbox_limits *lim, const char *prog, s
 	}
 	if (!lim->isolate_files)
 		return 0;
-	if (!lim->workdir || !realpath(lim->workdir, real)) {
-		log_error("sandbox: no work folder to keep visible (%s)",
-		          lim->workdir ? lim->workdir : "none");
-		return -1;
-	}
-	for (size_t i = 0; sandbox_private_dirs[i]; i++)
-		sandbox_add_hide(p, sandbox_private_dirs[i]);
-	for (size_t i = 0; lim->hide && lim->hide[i]; i++)
-		sandbox_add_hide(p, lim->hide[i]);
-	if (sandbox_add_bind(p, real, false) < 0) {
-		log_error("sandbox: cannot open the work folder %s: %m", real);
-		return -1;
-	}
-	for (size_t i = 0; lim->keep && lim->keep[i]; i++)
-		sandbox_add_keep(p, lim->keep[i]);
-	return 0;
+	return sandbox_fs_prepare(&p->fs, lim);
 }
 
 static long sandbox_now_ms(void)
@@ -285,48 +176,19 @@ static void sandbox_child_namespaces(const struct sandbox_prep *p, int flags, bo
 		sandbox_child_fail(p, STEP_IDMAP, 0);
 }
 
-/* Make the folders leading to path (inside a hiding tmpfs they are missing); path is restored. */
-static void sandbox_child_mkdirs(char *path)
-{
-	for (char *s = path + 1; *s; s++) {
-		if (*s != '/')
-			continue;
-		*s = '\0';
-		(void)mkdir(path, 0755);
-		*s = '/';
-	}
-	(void)mkdir(path, 0755);
-}
-
+/* Child side: the private view of the file system; a failure is reported with its step. */
 static void sandbox_child_files(struct sandbox_prep *p)
 {
-	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
-		sandbox_child_fail(p, STEP_PROPAGATION, 0);
-	/*
-	 * The folders are about to be hidden: take detached copies of their mounts first (open_tree;
-	 * a descriptor from the parent would not do, the kernel binds only mounts of this namespace)
-	 * and attach them where they were afterwards.
-	 */
-	for (size_t i = 0; i < p->nbind; i++) {
-		struct sandbox_bind *b = &p->bind[i];
-		b->tree = open_tree(AT_FDCWD, b->path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
-		if (b->tree < 0)
-			sandbox_child_fail(p, STEP_BIND, (int)i);
-	}
-	for (size_t i = 0; i < p->nhide; i++)
-		if (mount("tmpfs", p->hide[i], "tmpfs", MS_NOSUID | MS_NODEV,
-		          "size=1m,nr_inodes=1024,mode=1777") < 0)
-			sandbox_child_fail(p, STEP_HIDE, (int)i);
-	for (size_t i = 0; i < p->nbind; i++) {
-		struct sandbox_bind *b = &p->bind[i];
-		sandbox_child_mkdirs(b->path);
-		if (move_mount(b->tree, "", AT_FDCWD, b->path, MOVE_MOUNT_F_EMPTY_PATH) < 0)
-			sandbox_child_fail(p, STEP_BIND, (int)i);
-		/* Best effort: the converter's user cannot write there anyway. */
-		if (b->readonly)
-			(void)mount(NULL, b->path, NULL,
-			            MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV, NULL);
-	}
+	static const int steps[] = {
+	    [SANDBOX_FS_PROPAGATION] = STEP_PROPAGATION,
+	    [SANDBOX_FS_HIDE] = STEP_HIDE,
+	    [SANDBOX_FS_BIND] = STEP_BIND,
+	};
+	int index;
+	enum sandbox_fs_fail fail = sandbox_fs_child_isolate(&p->fs, &index);
+
+	if (fail != SANDBOX_FS_OK)
+		sandbox_child_fail(p, steps[fail], index);
 }
 
 /* Child side, between fork and exec: only async-signal-safe calls. */
@@ -430,10 +292,10 @@ static bool sandbox_setup_failed(pid_t pid, int status_rd, struct sandbox_prep *
 	}
 	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
 		;
-	if (rep.step == STEP_HIDE && rep.index >= 0 && (size_t)rep.index < p->nhide)
-		what = p->hide[rep.index];
-	else if (rep.step == STEP_BIND && rep.index >= 0 && (size_t)rep.index < p->nbind)
-		what = p->bind[rep.index].path;
+	if (rep.step == STEP_HIDE)
+		what = sandbox_fs_path(&p->fs, SANDBOX_FS_HIDE, rep.index);
+	else if (rep.step == STEP_BIND)
+		what = sandbox_fs_path(&p->fs, SANDBOX_FS_BIND, rep.index);
 	if (rep.step < 0 || rep.step > STEP_USER)
 		rep.step = STEP_NAMESPACES;
 	log_error("cannot isolate a converter: %s %s: %s (render_isolate_network and render_isolate_files "
