@@ -243,14 +243,15 @@ static void test_isolated_files_and_user(void **state)
 	         "id -u; grep '^NoNewPrivs:' /proc/self/status | tr -d ' \\t'; "
 	         "cat %s/secret 2>/dev/null || echo hidden; cat %s/secret 2>/dev/null || echo hidden; "
 	         "echo written > %s/f && cat %s/f; "
-	         "ls /proc/self/fd | grep -qx 57 && echo leaked || echo closed",
+	         "ls /proc/self/fd | grep -qx 57 && echo leaked || echo closed; pwd",
 	         lib_secret, own_secret, work, work);
 	struct sandbox_result r = run_sh(script, &lim, &out);
 	close(leak);
 	assert_int_equal(r.end, SANDBOX_EXITED);
 	assert_int_equal(r.code, 0);
-	snprintf(expect, sizeof(expect), "%u\nNoNewPrivs:1\nhidden\nhidden\nwritten\nclosed\n",
-	         root ? 65534u : (unsigned)getuid());
+	/* ...and it starts in its own folder, not in the caller's (which it cannot see). */
+	snprintf(expect, sizeof(expect), "%u\nNoNewPrivs:1\nhidden\nhidden\nwritten\nclosed\n%s\n",
+	         root ? 65534u : (unsigned)getuid(), work);
 	assert_string_equal(buf_cstr(&out), expect);
 
 	/* The folder the child wrote to is the real one. */
