@@ -150,7 +150,7 @@ static int faxrender_dispatch(struct convert_ctx *c, const char *path, const str
 	case DOC_RTF:
 	case DOC_OFFICE_ZIP:
 	case DOC_OFFICE_OLE:
-		return convert_office(c, path, info->type);
+		return convert_office(c, path, info);
 	}
 	return convert_fail(c, RENDER_UNSUPPORTED, "%s (%s)", info->mime, info->description);
 }

@@ -104,21 +104,17 @@ static const char *office_zip_ext(const char *path)
 	return ext;
 }
 
-/* The extension LibreOffice should see; by content only. */
-static const char *office_ext(struct convert_ctx *c, const char *path, enum doc_type t)
+/* The extension LibreOffice should see; from the type detected by content, never the name. */
+static const char *office_ext(const char *path, const struct doc_info *info)
 {
-	struct doc_info info;
-
-	if (t == DOC_HTML)
+	if (info->type == DOC_HTML)
 		return "html";
-	if (t == DOC_RTF)
+	if (info->type == DOC_RTF)
 		return "rtf";
-	if (detect_type(c, path, &info) < 0)
-		return NULL;
 	for (size_t i = 0; i < sizeof(office_exts) / sizeof(office_exts[0]); i++)
-		if (strcasecmp(info.mime, office_exts[i].mime) == 0)
+		if (strcasecmp(info->mime, office_exts[i].mime) == 0)
 			return office_exts[i].ext;
-	if (t == DOC_OFFICE_ZIP) {
+	if (info->type == DOC_OFFICE_ZIP) {
 		const char *ext = office_zip_ext(path);
 
 		return ext ? ext : "docx";
@@ -193,18 +189,16 @@ static void office_file_url(struct buf *b, const char *path)
 	}
 }
 
-int convert_office(struct convert_ctx *c, const char *path, enum doc_type t)
+int convert_office(struct convert_ctx *c, const char *path, const struct doc_info *info)
 {
 	struct buf in = BUF_INIT, outdir = BUF_INIT, pdf = BUF_INIT, env = BUF_INIT;
 	const char *ext;
 	struct stat st;
 	int ret = -1;
 
-	if (t == DOC_OFFICE_ZIP && zipcheck(c, path) < 0)
+	if (info->type == DOC_OFFICE_ZIP && zipcheck(c, path) < 0)
 		return -1;
-	ext = office_ext(c, path, t);
-	if (ext == NULL)
-		return -1;
+	ext = office_ext(path, info);
 	buf_printf(&in, "%s/in.%s", c->workdir, ext);
 	buf_printf(&outdir, "%s/out", c->workdir);
 	buf_printf(&pdf, "%s/out/in.pdf", c->workdir);
@@ -236,10 +230,10 @@ int convert_office(struct convert_ctx *c, const char *path, enum doc_type t)
 		 * export lose the first heading and start with a blank page (LibreOffice 7.4), while
 		 * this keeps headings, lists and table borders as a browser shows them.
 		 */
-		if (t == DOC_HTML)
+		if (info->type == DOC_HTML)
 			argv[n++] = "--infilter=HTML (StarWriter)";
 		argv[n++] = "--convert-to";
-		argv[n++] = t == DOC_HTML ? "pdf:writer_pdf_Export" : "pdf";
+		argv[n++] = info->type == DOC_HTML ? "pdf:writer_pdf_Export" : "pdf";
 		argv[n++] = "--outdir";
 		argv[n++] = outdir.data;
 		argv[n++] = in.data;

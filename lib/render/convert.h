@@ -113,11 +113,12 @@ struct doc_info {
 int detect_type(struct convert_ctx *c, const char *path, struct doc_info *info);
 
 /* The converters; path is the document, already known to be of the type. */
-int convert_mupdf(struct convert_ctx *c, const char *path, bool is_image);    /* PDF, images, TIFF */
-int convert_postscript(struct convert_ctx *c, const char *path);              /* gs -> PDF -> mupdf */
-int convert_office(struct convert_ctx *c, const char *path, enum doc_type t); /* soffice -> PDF -> mupdf */
-int convert_tiff(struct convert_ctx *c, const char *path);                    /* pass-through or mupdf */
-int convert_text(struct convert_ctx *c, const char *path);                    /* charset -> pango */
+int convert_mupdf(struct convert_ctx *c, const char *path, bool is_image); /* PDF, images, TIFF */
+int convert_postscript(struct convert_ctx *c, const char *path);           /* gs -> PDF -> mupdf */
+/* soffice -> PDF -> mupdf; info is what detect_type found */
+int convert_office(struct convert_ctx *c, const char *path, const struct doc_info *info);
+int convert_tiff(struct convert_ctx *c, const char *path); /* pass-through or mupdf */
+int convert_text(struct convert_ctx *c, const char *path); /* charset -> pango */
 int convert_cover(struct convert_ctx *c, const char *template_path, const char *fields_path);
 /* Check a zip container before LibreOffice opens it: total unpacked size and ratio. */
 int zipcheck(struct convert_ctx *c, const char *path);
