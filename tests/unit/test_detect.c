@@ -19,6 +19,7 @@
 #include <cmocka.h>
 
 #include "render/convert.h"
+#include "testdir.h"
 #include "util/xalloc.h"
 
 struct fixture {
@@ -30,8 +31,7 @@ static int setup(void **state)
 {
 	struct fixture *f = xcalloc(1, sizeof(*f));
 
-	snprintf(f->dir, sizeof(f->dir), "/tmp/test_detect.XXXXXX");
-	if (mkdtemp(f->dir) == NULL)
+	if (testdir_make(f->dir, sizeof(f->dir), "test_detect") < 0)
 		return -1;
 	f->c.out_fd = -1;
 	f->c.max_unpacked = 256 * 1024 * 1024;
@@ -42,12 +42,10 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fixture *f = *state;
-	char *cmd = xasprintf("rm -rf '%s'", f->dir);
-	int rc = system(cmd);
+	int rc = testdir_remove(f->dir);
 
-	free(cmd);
 	free(f);
-	return rc == 0 ? 0 : -1;
+	return rc;
 }
 
 static char *write_file(struct fixture *f, const char *name, const void *data, size_t len)

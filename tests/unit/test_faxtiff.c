@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "render/faxtiff.h"
+#include "testdir.h"
 #include "util/log.h"
 
 static char dir[64];
@@ -27,17 +28,13 @@ static int setup(void **state)
 	(void)state;
 	log_open("test_faxtiff", LOG_TO_STDERR, NULL);
 	log_set_level(LOG_LVL_ERROR);
-	snprintf(dir, sizeof(dir), "/tmp/test_faxtiff.XXXXXX");
-	return mkdtemp(dir) ? 0 : -1;
+	return testdir_make(dir, sizeof(dir), "test_faxtiff");
 }
 
 static int teardown(void **state)
 {
-	char cmd[128];
-
 	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	return system(cmd) == 0 ? 0 : -1;
+	return testdir_remove(dir);
 }
 
 static char *tpath(const char *name)

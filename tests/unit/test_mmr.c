@@ -19,6 +19,7 @@
 
 #include "render/faxtiff.h"
 #include "render/mmr.h"
+#include "testdir.h"
 #include "util/log.h"
 
 static char dir[64];
@@ -28,17 +29,13 @@ static int setup(void **state)
 	(void)state;
 	log_open("test_mmr", LOG_TO_STDERR, NULL);
 	log_set_level(LOG_LVL_ERROR);
-	snprintf(dir, sizeof(dir), "/tmp/test_mmr.XXXXXX");
-	return mkdtemp(dir) ? 0 : -1;
+	return testdir_make(dir, sizeof(dir), "test_mmr");
 }
 
 static int teardown(void **state)
 {
-	char cmd[128];
-
 	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	return system(cmd) == 0 ? 0 : -1;
+	return testdir_remove(dir);
 }
 
 static uint32_t rng_state = 4242;

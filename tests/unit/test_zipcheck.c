@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "render/convert.h"
+#include "testdir.h"
 #include "util/xalloc.h"
 
 #define MB (1024 * 1024)
@@ -30,8 +31,7 @@ static int setup(void **state)
 {
 	struct fixture *f = xcalloc(1, sizeof(*f));
 
-	snprintf(f->dir, sizeof(f->dir), "/tmp/test_zipcheck.XXXXXX");
-	if (mkdtemp(f->dir) == NULL)
+	if (testdir_make(f->dir, sizeof(f->dir), "test_zipcheck") < 0)
 		return -1;
 	f->c.out_fd = -1;
 	*state = f;
@@ -41,12 +41,10 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fixture *f = *state;
-	char *cmd = xasprintf("rm -rf '%s'", f->dir);
-	int rc = system(cmd);
+	int rc = testdir_remove(f->dir);
 
-	free(cmd);
 	free(f);
-	return rc == 0 ? 0 : -1;
+	return rc;
 }
 
 static int check(struct fixture *f, const char *path, size_t max_unpacked)
