@@ -16,6 +16,9 @@
 enum conf_resolution { CONF_RES_STANDARD, CONF_RES_FINE, CONF_RES_SUPERFINE };
 enum conf_paper { CONF_PAPER_A4, CONF_PAPER_LETTER };
 enum conf_log_target { CONF_LOG_SYSLOG, CONF_LOG_STDERR };
+enum conf_db_driver { CONF_DB_SQLITE, CONF_DB_POSTGRESQL };
+enum conf_fax_body { CONF_BODY_AUTO, CONF_BODY_COVER, CONF_BODY_PAGES, CONF_BODY_NONE };
+enum conf_ldap_type { CONF_LDAP_AD, CONF_LDAP_DOMINO, CONF_LDAP_GENERIC };
 
 struct conf {
 	/* logging */
@@ -54,6 +57,55 @@ struct conf {
 
 	/* rendering: speed */
 	long render_workers;
+
+	/* the job queue */
+	int db_driver;
+	char *db_path;
+	char *db_conninfo;
+	long db_timeout;
+
+	/* faxmilter */
+	char *milter_socket;
+	long milter_timeout;
+	long milter_max_message;
+	long milter_max_recipients;
+	char *fax_domains;
+	bool fax_cover;
+	int fax_body;
+	long fax_body_cover_lines;
+	long fax_priority;
+
+	/* dial plan: numbers to E.164 and dial strings, and where faxes may go */
+	char *dial_country_code;
+	char *dial_area_code;
+	char *dial_international_prefix;
+	char *dial_national_prefix;
+	char *dial_outside_prefix;
+	bool dial_local_without_area;
+	bool dial_allow_international;
+	bool dial_allow_premium;
+	char *dial_allow_prefixes;
+	char *dial_deny_prefixes;
+
+	/* who may fax */
+	bool policy_allow_authenticated;
+	char *policy_trusted_networks;
+	char *policy_allow_networks;
+	char *policy_allow_senders;
+	char *policy_ldap_group;
+	long policy_daily_pages;
+
+	/* the directory (Active Directory, Domino or any LDAP server) */
+	int ldap_type;
+	char *ldap_uri;
+	char *ldap_base;
+	char *ldap_bind_dn;
+	char *ldap_bind_password_file;
+	bool ldap_starttls;
+	char *ldap_ca_file;
+	char *ldap_user_filter;
+	long ldap_timeout;
+	long ldap_cache_time;
 };
 
 extern const struct cfg_key conf_keys[];

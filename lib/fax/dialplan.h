@@ -1,0 +1,42 @@
+/*
+ * dialplan.h - a fax number, as a sender wrote it, to E.164 and a dial string, and whether faxes
+ * may go there.
+ *
+ * Numbers are interpreted from this server's point of view (dial_country_code, dial_area_code,
+ * dial_international_prefix, dial_national_prefix): "+49 30 1234100", "0049 30 1234100",
+ * "030 1234100" and "1234100" (in area 30) are all +49301234100. Validity and the kind of number
+ * (premium rate, shared cost, mobile...) come from libphonenumber's per-country metadata.
+ * The dial string is what the line dials: the outside prefix, then the number in the shortest form
+ * that reaches it from here (local, national or international).
+ */
+#ifndef FAXGATE_FAX_DIALPLAN_H
+#define FAXGATE_FAX_DIALPLAN_H
+
+#include "conf/conf.h"
+#include "util/buf.h"
+
+enum dialplan_rc {
+	DIALPLAN_OK = 0,
+	DIALPLAN_MALFORMED,     /* not a number at all, or cannot be read from here: 550 5.1.3 */
+	DIALPLAN_IMPOSSIBLE,    /* too short, too long, or no such number range: 550 5.1.3 */
+	DIALPLAN_INTERNATIONAL, /* another country, and dial_allow_international is off: 550 5.7.1 */
+	DIALPLAN_PREMIUM,       /* premium rate or similar, and dial_allow_premium is off: 550 5.7.1 */
+	DIALPLAN_DENIED,        /* matches dial_deny_prefixes: 550 5.7.1 */
+};
+
+struct dialplan_number {
+	char *e164; /* "+49301234100" */
+	char *dial; /* "0301234100", "00441234567890", "9011..." */
+};
+
+/*
+ * Normalise and check a number (digits with an optional leading '+', as faxaddr_parse returns it).
+ * On failure err holds the reason in plain words, e.g. "international faxes are not allowed".
+ */
+enum dialplan_rc dialplan_resolve(const struct conf *conf, const char *number, struct dialplan_number *out,
+                                  struct buf *err);
+void dialplan_number_free(struct dialplan_number *n);
+/* "5.1.3" or "5.7.1" */
+const char *dialplan_smtp_code(enum dialplan_rc rc);
+
+#endif
