@@ -232,7 +232,8 @@ static void directory_describe(LDAP *ld, int rc, struct buf *err)
 
 	buf_puts(err, ldap_err2string(rc));
 	if (ld && ldap_get_option(ld, LDAP_OPT_DIAGNOSTIC_MESSAGE, &diag) == LDAP_OPT_SUCCESS && diag) {
-		if (*diag)
+		/* libldap fills in "(unknown error code)" when there is nothing to say. */
+		if (*diag && *diag != '(')
 			buf_printf(err, " (%.200s)", diag);
 		ldap_memfree(diag);
 	}

@@ -3,7 +3,8 @@
 # group members (direct and nested) may, others may not (non-members, disabled and expired
 # accounts, unknown and ambiguous addresses, forged senders from outside, filter injection);
 # a directory that is down or refuses the service account gives TEMPFAIL, never an answer, and
-# the password appears nowhere. Uses tests/e2e/slapd.sh and build/tools/policycheck.
+# the password appears nowhere; StartTLS and ldaps:// verify the server against ldap_ca_file.
+# Uses tests/e2e/slapd.sh and build/tools/policycheck.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 build=${FAXGATE_BUILD:-$top/build}
@@ -14,7 +15,7 @@ fail() {
 	echo "FAIL: $*" >&2
 	exit 1
 }
-slapd_available || { echo "SKIP: slapd, slapadd or ldapsearch not installed"; exit 0; }
+slapd_available || fail "slapd, slapadd or ldapsearch not installed (run scripts/deps)"
 [ -x "$policycheck" ] || fail "$policycheck is not built"
 
 tmp=$(mktemp -d)
@@ -116,10 +117,24 @@ failover=$(conf failover "ldap_type = ad" "ldap_base = $SLAPD_AD_BASE" "${direct
 sed -i "/^ldap_uri = $(printf '%s' "$SLAPD_URI" | sed 's|/|\\/|g')$/d" "$failover"
 check "$failover" 0 '^ALLOW anna\.berg@example\.com$' --client $mx --sender anna.berg@example.com
 
+echo "== TLS"
+tls=("ldap_type = ad" "ldap_base = $SLAPD_AD_BASE" "ldap_bind_dn = $SLAPD_BIND_DN"
+	"ldap_bind_password_file = $SLAPD_BIND_PWFILE" "policy_ldap_group = CN=Fax Users,OU=Groups,DC=example,DC=com")
+starttls=$(conf starttls "${tls[@]}" "ldap_uri = $SLAPD_URI" "ldap_starttls = yes" "ldap_ca_file = $SLAPD_CA_FILE")
+check "$starttls" 0 '^ALLOW anna\.berg@example\.com$' --client $mx --sender anna.berg@example.com
+ldaps=$(conf ldaps "${tls[@]}" "ldap_uri = $SLAPD_LDAPS_URI" "ldap_ca_file = $SLAPD_CA_FILE")
+check "$ldaps" 0 '^ALLOW anna\.berg@example\.com$' --client $mx --sender anna.berg@example.com
+# The server's certificate is not signed by a CA the system trusts: no connection.
+untrusted=$(conf untrusted "${tls[@]}" "ldap_uri = $SLAPD_LDAPS_URI")
+LDAPTLS_CACERT='' check "$untrusted" 75 '^TEMPFAIL ' --client $mx --sender anna.berg@example.com
+untrusted=$(conf untrusted2 "${tls[@]}" "ldap_uri = $SLAPD_URI" "ldap_starttls = yes")
+LDAPTLS_CACERT='' check "$untrusted" 75 '^TEMPFAIL ' --client $mx --sender anna.berg@example.com
+grep -q 'StartTLS failed' "$tmp/err" || fail "a failed StartTLS is not logged: $(cat "$tmp/err")"
+
 echo "== the directory goes away"
 # A restart between two questions: the kept connection is dead, the second lookup reconnects.
 restart="kill $SLAPD_PID; while [ -e /proc/$SLAPD_PID ] && ! grep -q '^State:.*Z' /proc/$SLAPD_PID/status; do sleep 0.05; done; \
-/usr/sbin/slapd -F $SLAPD_DIR/config -h $SLAPD_URI >/dev/null 2>&1 && \
+/usr/sbin/slapd -F $SLAPD_DIR/config -h '$SLAPD_URI $SLAPD_LDAPS_URI' >/dev/null 2>&1 && \
 for i in \$(seq 100); do ldapsearch -x -H $SLAPD_URI -s base -b '' >/dev/null 2>&1 && break; sleep 0.05; done"
 nocache=$(conf nocache "ldap_type = ad" "ldap_base = $SLAPD_AD_BASE" "${directory[@]}" "ldap_cache_time = 0" \
 	"policy_ldap_group = CN=Fax Users,OU=Groups,DC=example,DC=com")
@@ -145,7 +160,7 @@ allowlist=$(conf allowlist "ldap_type = ad" "ldap_base = $SLAPD_AD_BASE" "${dire
 check "$allowlist" 0 '^ALLOW ab@example\.net$' --client $mx --sender ab@example.net
 # A temporary failure is not remembered: once slapd is back, the same question is answered.
 check "$ad" 0 'ALLOW anna\.berg@example\.com' --client $mx --sender anna.berg@example.com --between \
-	"/usr/sbin/slapd -F $SLAPD_DIR/config -h $SLAPD_URI >/dev/null 2>&1 && \
+	"/usr/sbin/slapd -F $SLAPD_DIR/config -h '$SLAPD_URI $SLAPD_LDAPS_URI' >/dev/null 2>&1 && \
 for i in \$(seq 100); do ldapsearch -x -H $SLAPD_URI -s base -b '' >/dev/null 2>&1 && break; sleep 0.05; done"
 SLAPD_PID=$(cat "$SLAPD_DIR/slapd.pid")
 grep -q '^TEMPFAIL ' "$tmp/out" || fail "first answer with slapd down was not TEMPFAIL: $(cat "$tmp/out")"

@@ -9,7 +9,9 @@
 #   slapd_available     0 when slapd, slapadd and ldapsearch are installed (else: skip the test)
 #
 # After slapd_start these are set (and exported):
-#   SLAPD_URI           ldap://127.0.0.1:PORT/ (a free port chosen at random)
+#   SLAPD_URI           ldap://127.0.0.1:PORT/ (a free port chosen at random; StartTLS offered)
+#   SLAPD_LDAPS_URI     ldaps://127.0.0.1:PORT2/
+#   SLAPD_CA_FILE       the private CA that signed the server's certificate (for 127.0.0.1)
 #   SLAPD_AD_BASE       DC=example,DC=com  - Active Directory-like (tests/fixtures/ldap/ad.ldif)
 #   SLAPD_DOMINO_BASE   O=Example          - Domino-like (tests/fixtures/ldap/domino.ldif)
 #   SLAPD_BIND_DN       the service account that may read both trees
@@ -45,6 +47,9 @@ objectClass: olcGlobal
 cn: config
 olcPidFile: $dir/slapd.pid
 olcLogLevel: ${SLAPD_LOGLEVEL:-none}
+olcTLSCACertificateFile: $dir/tls/ca.pem
+olcTLSCertificateFile: $dir/tls/server.pem
+olcTLSCertificateKeyFile: $dir/tls/server.key
 
 dn: cn=module{0},cn=config
 objectClass: olcModuleList
@@ -102,13 +107,30 @@ EOF
 	done
 }
 
+# A private CA and a certificate for 127.0.0.1 signed by it.
+slapd_tls_setup() {
+	local t=$1/tls
+	mkdir -p "$t"
+	(
+		cd "$t" &&
+			openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+				-subj '/CN=faxgate test CA' -keyout ca.key -out ca.pem &&
+			openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+				-subj '/CN=127.0.0.1' -keyout server.key -out server.csr &&
+			printf 'subjectAltName = IP:127.0.0.1, DNS:localhost\n' >ext.cnf &&
+			openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 \
+				-extfile ext.cnf -out server.pem
+	) >"$1/tls.log" 2>&1 || { echo "slapd_start: cannot make certificates: $(cat "$1/tls.log")" >&2; return 1; }
+	SLAPD_CA_FILE=$t/ca.pem
+	export SLAPD_CA_FILE
+}
+
 # Start slapd on $SLAPD_PORT; wait until it answers. 1 if it died (port taken) or never answered.
 slapd_run() {
-	local i
-	/usr/sbin/slapd -F "$SLAPD_DIR/config" -h "$SLAPD_URI" -d 0 >>"$SLAPD_DIR/slapd.log" 2>&1 &
+	/usr/sbin/slapd -F "$SLAPD_DIR/config" -h "$SLAPD_URI $SLAPD_LDAPS_URI" -d 0 >>"$SLAPD_DIR/slapd.log" 2>&1 &
 	SLAPD_PID=$!
 	export SLAPD_PID
-	for i in $(seq 100); do
+	for _ in $(seq 100); do
 		if ldapsearch -LLL -x -H "$SLAPD_URI" -s base -b '' namingContexts >/dev/null 2>&1; then
 			return 0
 		fi
@@ -121,7 +143,7 @@ slapd_run() {
 }
 
 slapd_start() {
-	local dir=$1 try
+	local dir=$1
 	SLAPD_DIR=$(cd "$dir" && pwd) || return 1
 	export SLAPD_DIR
 	mkdir -p "$SLAPD_DIR/config" "$SLAPD_DIR/schema"
@@ -129,6 +151,7 @@ slapd_start() {
 		/etc/ldap/schema/core.ldif >"$SLAPD_DIR/schema/core.ldif"
 	grep -q 'caseIgnoreSubstringsMatch SYNTAX 1.3.6.1.4.1.1466.115.121.1.15 )' "$SLAPD_DIR/schema/core.ldif" ||
 		{ echo "slapd_start: cannot patch facsimileTelephoneNumber in core.ldif" >&2; return 1; }
+	slapd_tls_setup "$SLAPD_DIR" || return 1
 	slapd_config_ldif "$SLAPD_DIR" >"$SLAPD_DIR/config.ldif"
 	/usr/sbin/slapadd -n 0 -F "$SLAPD_DIR/config" -l "$SLAPD_DIR/config.ldif" >"$SLAPD_DIR/slapadd.log" 2>&1 ||
 		{ echo "slapd_start: slapadd -n 0: $(cat "$SLAPD_DIR/slapadd.log")" >&2; return 1; }
@@ -145,15 +168,18 @@ slapd_start() {
 		printf '\ndn: %s\nobjectClass: user\ncn: svc-fax\nsn: svc-fax\nsAMAccountName: svc-fax\n' "$SLAPD_BIND_DN"
 		printf 'userAccountControl: 66048\nuserPassword: %s\n' "$(/usr/sbin/slappasswd -s "$SLAPD_BIND_PASSWORD")"
 	} >"$SLAPD_DIR/ad-data.ldif"
-	/usr/sbin/slapadd -q -n 1 -F "$SLAPD_DIR/config" -l "$SLAPD_DIR/ad-data.ldif" >>"$SLAPD_DIR/slapadd.log" 2>&1 &&
-		/usr/sbin/slapadd -q -n 2 -F "$SLAPD_DIR/config" -l "$slapd_fixtures/domino.ldif" \
-			>>"$SLAPD_DIR/slapadd.log" 2>&1 ||
-		{ echo "slapd_start: slapadd: $(cat "$SLAPD_DIR/slapadd.log")" >&2; return 1; }
+	if ! /usr/sbin/slapadd -q -n 1 -F "$SLAPD_DIR/config" -l "$SLAPD_DIR/ad-data.ldif" >>"$SLAPD_DIR/slapadd.log" 2>&1 ||
+		! /usr/sbin/slapadd -q -n 2 -F "$SLAPD_DIR/config" -l "$slapd_fixtures/domino.ldif" \
+			>>"$SLAPD_DIR/slapadd.log" 2>&1; then
+		echo "slapd_start: slapadd: $(cat "$SLAPD_DIR/slapadd.log")" >&2
+		return 1
+	fi
 
-	for try in 1 2 3 4 5; do
+	for _ in 1 2 3 4 5; do
 		SLAPD_PORT=$((20000 + RANDOM % 40000))
 		SLAPD_URI=ldap://127.0.0.1:$SLAPD_PORT/
-		export SLAPD_PORT SLAPD_URI
+		SLAPD_LDAPS_URI=ldaps://127.0.0.1:$((SLAPD_PORT + 1))/
+		export SLAPD_PORT SLAPD_URI SLAPD_LDAPS_URI
 		slapd_run && return 0
 	done
 	echo "slapd_start: slapd does not start: $(tail -n 5 "$SLAPD_DIR/slapd.log")" >&2
@@ -166,10 +192,9 @@ slapd_restart() {
 }
 
 slapd_stop() {
-	local i
 	[ -n "${SLAPD_PID:-}" ] || return 0
 	kill "$SLAPD_PID" 2>/dev/null
-	for i in $(seq 100); do
+	for _ in $(seq 100); do
 		[ -e "/proc/$SLAPD_PID" ] || break
 		grep -q '^State:.*Z' "/proc/$SLAPD_PID/status" 2>/dev/null && break
 		sleep 0.05
