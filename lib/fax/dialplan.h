@@ -22,6 +22,7 @@ enum dialplan_rc {
 	DIALPLAN_INTERNATIONAL, /* another country, and dial_allow_international is off: 550 5.7.1 */
 	DIALPLAN_PREMIUM,       /* premium rate or similar, and dial_allow_premium is off: 550 5.7.1 */
 	DIALPLAN_DENIED,        /* matches dial_deny_prefixes: 550 5.7.1 */
+	DIALPLAN_TEMPFAIL,      /* could not be checked (libphonenumber failed): 451 4.3.0 */
 };
 
 struct dialplan_number {
@@ -36,7 +37,9 @@ struct dialplan_number {
 enum dialplan_rc dialplan_resolve(const struct conf *conf, const char *number, struct dialplan_number *out,
                                   struct buf *err);
 void dialplan_number_free(struct dialplan_number *n);
-/* "5.1.3" or "5.7.1" */
+/* "5.1.3" or "5.7.1" ("4.3.0" for DIALPLAN_TEMPFAIL, "2.1.5" for DIALPLAN_OK) */
 const char *dialplan_smtp_code(enum dialplan_rc rc);
+/* Check the dial_* keys (digits where digits belong, a country code that exists): 0, or -1 and why. */
+int dialplan_check_conf(const struct conf *conf, struct buf *err);
 
 #endif
