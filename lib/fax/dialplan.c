@@ -3,10 +3,9 @@
  * network: to E.164, through the policy (deny, allow, international, premium), to a dial string.
  *
  * The number comes from a mail address, so it is hostile: it is checked again here (digits and a
- * leading '+', at most 20 digits) before anything is built from it, and every
- * buffer below has a fixed size that the checks guarantee. docs/dialplan.md has the rules.
+ * leading '+', at most 20 digits) before anything is built from it, and every buffer below has a
+ * fixed size that the checks guarantee. docs/dialplan.md has the rules.
  */
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -96,18 +95,6 @@ static bool prefix_listed(const char *list, const char *e164)
 	return false;
 }
 
-static void say(struct buf *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void say(struct buf *err, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err)
-		return;
-	va_start(ap, fmt);
-	buf_vprintf(err, fmt, ap);
-	va_end(ap);
-}
-
 /*
  * The number as country code and national number (digits, no '+') in intl; for a local number
  * also the reading as a national number without prefix in alt (NANP's ten-digit dialling).
@@ -115,7 +102,7 @@ static void say(struct buf *err, const char *fmt, ...)
 static enum dialplan_rc to_international(const struct plan *p, const char *number, char *intl, char *alt,
                                          struct buf *err)
 {
-	const char *d = number;
+	const char *d = number; /* checked by the caller: '+'? and 1..20 digits */
 
 	alt[0] = '\0';
 	if (d[0] == '+') {
@@ -125,19 +112,19 @@ static enum dialplan_rc to_international(const struct plan *p, const char *numbe
 	if (starts_with(d, p->intl)) {
 		strcpy(intl, d + strlen(p->intl));
 		if (!intl[0]) {
-			say(err, "the fax number ends after the international prefix %s", p->intl);
+			buf_printf(err, "the fax number ends after the international prefix %s", p->intl);
 			return DIALPLAN_MALFORMED;
 		}
 		return DIALPLAN_OK;
 	}
 	if (!p->cc[0]) {
-		say(err, "numbers must be given in international form: + country code, area code and "
-		         "number, e.g. +49 30 1234567");
+		buf_printf(err, "numbers must be given in international form: + country code, area code and "
+		                "number, e.g. +49 30 1234567");
 		return DIALPLAN_MALFORMED;
 	}
 	if (starts_with(d, p->national)) {
 		if (!d[strlen(p->national)]) {
-			say(err, "the fax number ends after the national prefix %s", p->national);
+			buf_printf(err, "the fax number ends after the national prefix %s", p->national);
 			return DIALPLAN_MALFORMED;
 		}
 		sprintf(intl, "%s%s", p->cc, d + strlen(p->national));
@@ -159,9 +146,9 @@ static void say_number(struct buf *err, const char *number, const struct phonenu
 	const char *e164 = info->e164[0] ? info->e164 + 1 : digits;
 
 	if (number[0] == '+' && strcmp(number + 1, e164) == 0)
-		say(err, "+%s", e164);
+		buf_printf(err, "+%s", e164);
 	else
-		say(err, "%s (read as +%s)", number, e164);
+		buf_printf(err, "%s (read as +%s)", number, e164);
 }
 
 static enum dialplan_rc analyse(const char *number, const char *intl, const char *alt,
@@ -185,19 +172,19 @@ static enum dialplan_rc analyse(const char *number, const char *intl, const char
 	case PHONENUMBER_OK:
 		return DIALPLAN_OK;
 	case PHONENUMBER_INTERNAL:
-		say(err, "the fax number could not be checked; please try again later");
+		buf_printf(err, "the fax number could not be checked; please try again later");
 		return DIALPLAN_TEMPFAIL;
 	case PHONENUMBER_BAD_COUNTRY:
-		say(err, "+%s does not begin with a country code in use", intl);
+		buf_printf(err, "+%s does not begin with a country code in use", intl);
 		return DIALPLAN_IMPOSSIBLE;
 	default:
 		break;
 	}
-	say(err, "the fax number ");
+	buf_printf(err, "the fax number ");
 	say_number(err, number, info, intl);
-	say(err, rc == PHONENUMBER_TOO_SHORT  ? " is too short"
-	         : rc == PHONENUMBER_TOO_LONG ? " is too long"
-	                                      : " has the wrong number of digits");
+	buf_printf(err, rc == PHONENUMBER_TOO_SHORT  ? " is too short"
+	                : rc == PHONENUMBER_TOO_LONG ? " is too long"
+	                                             : " has the wrong number of digits");
 	return DIALPLAN_IMPOSSIBLE;
 }
 
@@ -214,25 +201,26 @@ static enum dialplan_rc policy(const struct conf *conf, const struct plan *p, co
 	char cc[8];
 
 	if (prefix_listed(conf->dial_deny_prefixes, info->e164)) {
-		say(err, "faxes to %s are blocked by this fax server's dial plan", info->e164);
+		buf_printf(err, "faxes to %s are blocked by this fax server's dial plan", info->e164);
 		return DIALPLAN_DENIED;
 	}
 	if (prefix_listed(conf->dial_allow_prefixes, info->e164))
 		return DIALPLAN_OK;
 	if (!info->valid) {
-		say(err, "the fax number ");
+		buf_printf(err, "the fax number ");
 		say_number(err, number, info, info->e164 + 1);
-		say(err, " is not in any number range in use");
+		buf_printf(err, " is not in any number range in use");
 		return DIALPLAN_IMPOSSIBLE;
 	}
 	snprintf(cc, sizeof cc, "%d", info->country_code);
 	if (strcmp(cc, p->cc) != 0 && !conf->dial_allow_international) {
-		say(err, "faxes to other countries are not allowed (%s is a number in %s)", info->e164,
-		    info->region[0] ? info->region : "another country");
+		buf_printf(err, "faxes to other countries are not allowed (%s is a number in %s)", info->e164,
+		           info->region[0] ? info->region : "another country");
 		return DIALPLAN_INTERNATIONAL;
 	}
 	if (premium(info->type) && !conf->dial_allow_premium) {
-		say(err,
+		buf_printf(
+		    err,
 		    "faxes to premium-rate, shared-cost and personal numbers are not allowed (%s is a %s "
 		    "number)",
 		    info->e164, phonenumber_type_name(info->type));
@@ -251,7 +239,7 @@ static enum dialplan_rc dial_string(const struct plan *p, const struct phonenumb
 	buf_puts(dial, p->outside);
 	if (strcmp(cc, p->cc) != 0) {
 		if (!p->intl[0]) {
-			say(err, "this fax server cannot dial other countries");
+			buf_printf(err, "this fax server cannot dial other countries");
 			return DIALPLAN_INTERNATIONAL;
 		}
 		buf_printf(dial, "%s%s%s", p->intl, cc, info->nsn);
@@ -264,8 +252,8 @@ static enum dialplan_rc dial_string(const struct plan *p, const struct phonenumb
 	return DIALPLAN_OK;
 }
 
-enum dialplan_rc dialplan_resolve(const struct conf *conf, const char *number, struct dialplan_number *out,
-                                  struct buf *err)
+static enum dialplan_rc resolve(const struct conf *conf, const char *number, struct dialplan_number *out,
+                                struct buf *err)
 {
 	struct plan p;
 	char intl[NUMBER_DIGITS_MAX + CC_MAX + PART_MAX + 1], alt[sizeof intl];
@@ -273,17 +261,16 @@ enum dialplan_rc dialplan_resolve(const struct conf *conf, const char *number, s
 	struct buf dial = BUF_INIT;
 	enum dialplan_rc rc;
 
-	out->e164 = out->dial = NULL;
 	if (!number || !number[0]) {
-		say(err, "no fax number given");
+		buf_printf(err, "no fax number given");
 		return DIALPLAN_MALFORMED;
 	}
 	if (!digits_only(number + (number[0] == '+'), 1, SIZE_MAX)) {
-		say(err, "a fax number may only contain digits, and + at the start");
+		buf_printf(err, "a fax number may only contain digits, and + at the start");
 		return DIALPLAN_MALFORMED;
 	}
 	if (strlen(number + (number[0] == '+')) > NUMBER_DIGITS_MAX) {
-		say(err, "the fax number has more than %d digits", NUMBER_DIGITS_MAX);
+		buf_printf(err, "the fax number has more than %d digits", NUMBER_DIGITS_MAX);
 		return DIALPLAN_MALFORMED;
 	}
 
@@ -303,6 +290,18 @@ enum dialplan_rc dialplan_resolve(const struct conf *conf, const char *number, s
 	out->e164 = xstrdup(info.e164);
 	out->dial = buf_steal(&dial);
 	return DIALPLAN_OK;
+}
+
+enum dialplan_rc dialplan_resolve(const struct conf *conf, const char *number, struct dialplan_number *out,
+                                  struct buf *err)
+{
+	struct buf scratch = BUF_INIT;
+	enum dialplan_rc rc;
+
+	out->e164 = out->dial = NULL;
+	rc = resolve(conf, number, out, err ? err : &scratch);
+	buf_free(&scratch);
+	return rc;
 }
 
 void dialplan_number_free(struct dialplan_number *n)
@@ -335,7 +334,7 @@ const char *dialplan_smtp_code(enum dialplan_rc rc)
 static int check_digits(const char *key, const char *value, size_t max, struct buf *err)
 {
 	if (value && !digits_only(value, 0, max)) {
-		say(err, "%s: '%s' is not a string of at most %zu digits", key, value, max);
+		buf_printf(err, "%s: '%s' is not a string of at most %zu digits", key, value, max);
 		return -1;
 	}
 	return 0;
@@ -349,8 +348,8 @@ static int check_prefixes(const char *key, const char *list, struct buf *err)
 	while (*p) {
 		size_t len = strcspn(p, ", \t");
 		if (!prefix_entry(p, len, entry) || entry[0] == '0') {
-			say(err, "%s: '%.*s' is not a number prefix in international form like +49900", key,
-			    (int)(len > 40 ? 40 : len), p);
+			buf_printf(err, "%s: '%.*s' is not a number prefix in international form like +49900",
+			           key, (int)(len > 40 ? 40 : len), p);
 			return -1;
 		}
 		p += len;
@@ -359,7 +358,7 @@ static int check_prefixes(const char *key, const char *list, struct buf *err)
 	return 0;
 }
 
-int dialplan_check_conf(const struct conf *conf, struct buf *err)
+static int check_conf(const struct conf *conf, struct buf *err)
 {
 	const char *cc = conf->dial_country_code ? conf->dial_country_code : "";
 
@@ -374,12 +373,21 @@ int dialplan_check_conf(const struct conf *conf, struct buf *err)
 	    check_prefixes("dial_deny_prefixes", conf->dial_deny_prefixes, err) < 0)
 		return -1;
 	if (cc[0] && !phonenumber_country_exists(atoi(cc))) {
-		say(err, "dial_country_code: there is no country with calling code %s", cc);
+		buf_printf(err, "dial_country_code: there is no country with calling code %s", cc);
 		return -1;
 	}
 	if (!cc[0] && conf->dial_area_code && conf->dial_area_code[0]) {
-		say(err, "dial_area_code needs dial_country_code");
+		buf_printf(err, "dial_area_code needs dial_country_code");
 		return -1;
 	}
 	return 0;
+}
+
+int dialplan_check_conf(const struct conf *conf, struct buf *err)
+{
+	struct buf scratch = BUF_INIT;
+	int rc = check_conf(conf, err ? err : &scratch);
+
+	buf_free(&scratch);
+	return rc;
 }

@@ -7,7 +7,18 @@
  * "030 1234100" and "1234100" (in area 30) are all +49301234100. Validity and the kind of number
  * (premium rate, shared cost, mobile...) come from libphonenumber's per-country metadata.
  * The dial string is what the line dials: the outside prefix, then the number in the shortest form
- * that reaches it from here (local, national or international).
+ * that reaches it from here (local, national or international). With O the outside prefix, I and N
+ * the international and national prefixes, NSN the national significant number:
+ *   another country                                   O I CC NSN
+ *   this country                                      O N NSN
+ *   this area, with dial_local_without_area           O NSN-without-area-code
+ * Berlin (49, area 30, I 00, N 0) behind a PBX with O 0 and local numbers without area code:
+ *   +49 30 1234100 -> 01234100, +49 89 1234567 -> 00891234567, +44 20 7946 0123 -> 000442079460123
+ * New York (1, area 212, I 011, N 1), direct, area code always dialled:
+ *   +1 212 555 0100 -> 12125550100, +44 20 7946 0123 -> 011442079460123
+ * Policy, first match wins: dial_deny_prefixes, dial_allow_prefixes (which also skip the check for
+ * a known number range), unknown range, international, premium (premium rate, shared cost and
+ * personal numbers). docs/dialplan.md has the details and more examples.
  */
 #ifndef FAXGATE_FAX_DIALPLAN_H
 #define FAXGATE_FAX_DIALPLAN_H

@@ -6,7 +6,6 @@
  * has at most 64 octets; we take up to LOCAL_MAX), and every reason given back is in words a
  * sender can act on. The accepted forms are in faxaddr.h and docs/dialplan.md.
  */
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,18 +27,6 @@ struct addr {
 };
 
 enum split_rc { SPLIT_OK, SPLIT_NO_ADDRESS, SPLIT_BAD_QUOTES, SPLIT_TOO_LONG };
-
-static void say(struct buf *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void say(struct buf *err, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err)
-		return;
-	va_start(ap, fmt);
-	buf_vprintf(err, fmt, ap);
-	va_end(ap);
-}
 
 static bool is_blank(char c)
 {
@@ -76,10 +63,10 @@ static enum split_rc unquote(const char *s, const char *end, char *out)
 	return SPLIT_OK;
 }
 
-/* "<@relay:local@domain>" to its local part and domain; brackets, blanks and source routes go. */
-static enum split_rc addr_split(const char *s, struct addr *a)
+/* s without surrounding blanks and angle brackets, as start and length. */
+static void bare(const char *s, const char **start, size_t *len)
 {
-	const char *end, *at;
+	const char *end;
 
 	s += strspn(s, BLANKS);
 	end = s + strlen(s);
@@ -90,6 +77,18 @@ static enum split_rc addr_split(const char *s, struct addr *a)
 		if (end > s && end[-1] == '>')
 			end--;
 	}
+	*start = s;
+	*len = (size_t)(end - s);
+}
+
+/* "<@relay:local@domain>" to its local part and domain; brackets, blanks and source routes go. */
+static enum split_rc addr_split(const char *str, struct addr *a)
+{
+	const char *s, *end, *at;
+	size_t len;
+
+	bare(str, &s, &len);
+	end = s + len;
 	if (s < end && *s == '@') { /* RFC 5321 says to ignore a source route */
 		const char *colon = memchr(s, ':', (size_t)(end - s));
 		if (colon)
@@ -130,14 +129,15 @@ static bool parse_subaddress(const char *s, char **sub, struct buf *err)
 	size_t n;
 
 	if (strncasecmp(s, "/T33S=", 6) != 0) {
-		say(err, "the fax address has an unknown addition after the number; only /T33S= with a "
-		         "sub-address is understood");
+		buf_printf(err,
+		           "the fax address has an unknown addition after the number; only /T33S= with a "
+		           "sub-address is understood");
 		return false;
 	}
 	s += 6;
 	n = strspn(s, "0123456789");
 	if (n == 0 || s[n] != '\0' || n > SUBADDRESS_MAX) {
-		say(err, "the sub-address after /T33S= must be 1 to %d digits", SUBADDRESS_MAX);
+		buf_printf(err, "the sub-address after /T33S= must be 1 to %d digits", SUBADDRESS_MAX);
 		return false;
 	}
 	*sub = xstrdup(s);
@@ -159,7 +159,7 @@ static bool parse_number(const char *s, const char *end, char *out, struct buf *
 		char c = *s;
 		if (c >= '0' && c <= '9') {
 			if (n - plus == NUMBER_MAX) {
-				say(err, "the fax number has more than %d digits", NUMBER_MAX);
+				buf_printf(err, "the fax number has more than %d digits", NUMBER_MAX);
 				return false;
 			}
 			out[n++] = c;
@@ -173,28 +173,30 @@ static bool parse_number(const char *s, const char *end, char *out, struct buf *
 		} else if (c == ')' && in_bracket) {
 			in_bracket = false;
 		} else if (c == '(' || c == ')') {
-			say(err, "the brackets in the fax number do not match");
+			buf_printf(err, "the brackets in the fax number do not match");
 			return false;
 		} else if (c == '+') {
-			say(err, "a + is only allowed at the start of the fax number");
+			buf_printf(err, "a + is only allowed at the start of the fax number");
 			return false;
 		} else if ((c | 0x20) >= 'a' && (c | 0x20) <= 'z') {
-			say(err, "the fax number contains letters; write it with digits only, e.g. +49 30 "
-			         "1234567");
+			buf_printf(err,
+			           "the fax number contains letters; write it with digits only, e.g. +49 30 "
+			           "1234567");
 			return false;
 		} else if (!is_blank(c) && c != '-' && c != '.' && c != '/') {
-			say(err,
+			buf_printf(
+			    err,
 			    "the fax number may only contain digits, spaces and the characters + - . / ( )");
 			return false;
 		}
 	}
 	if (in_bracket) {
-		say(err, "the brackets in the fax number do not match");
+		buf_printf(err, "the brackets in the fax number do not match");
 		return false;
 	}
 	out[n] = '\0';
 	if (n == (size_t)plus) {
-		say(err, "the fax address holds no fax number");
+		buf_printf(err, "the fax address holds no fax number");
 		return false;
 	}
 	return true;
@@ -227,23 +229,19 @@ static bool parse_local(char *local, struct faxaddr *out, struct buf *err)
 	return true;
 }
 
-enum faxaddr_rc faxaddr_parse(const char *rcpt, const char *fax_domains, struct faxaddr *out, struct buf *err)
+static enum faxaddr_rc parse(const char *rcpt, const char *fax_domains, struct faxaddr *out, struct buf *err)
 {
 	struct addr a;
-	enum split_rc rc;
+	enum split_rc rc = addr_split(rcpt, &a);
 
-	out->number = out->subaddress = NULL;
-	if (!rcpt)
-		return FAXADDR_NOT_FAX;
-	rc = addr_split(rcpt, &a);
 	if (rc == SPLIT_NO_ADDRESS || !domain_listed(fax_domains, a.domain, a.domain_len))
 		return FAXADDR_NOT_FAX;
 	if (rc == SPLIT_TOO_LONG) {
-		say(err, "the fax address is too long");
+		buf_printf(err, "the fax address is too long");
 		return FAXADDR_MALFORMED;
 	}
 	if (rc == SPLIT_BAD_QUOTES) {
-		say(err, "the quotes in the fax address do not match");
+		buf_printf(err, "the quotes in the fax address do not match");
 		return FAXADDR_MALFORMED;
 	}
 	if (!parse_local(a.local, out, err)) {
@@ -253,6 +251,19 @@ enum faxaddr_rc faxaddr_parse(const char *rcpt, const char *fax_domains, struct 
 	return FAXADDR_OK;
 }
 
+enum faxaddr_rc faxaddr_parse(const char *rcpt, const char *fax_domains, struct faxaddr *out, struct buf *err)
+{
+	struct buf scratch = BUF_INIT;
+	enum faxaddr_rc rc;
+
+	out->number = out->subaddress = NULL;
+	if (!rcpt)
+		return FAXADDR_NOT_FAX;
+	rc = parse(rcpt, fax_domains, out, err ? err : &scratch);
+	buf_free(&scratch);
+	return rc;
+}
+
 void faxaddr_free(struct faxaddr *a)
 {
 	if (!a)
@@ -260,24 +271,6 @@ void faxaddr_free(struct faxaddr *a)
 	free(a->number);
 	free(a->subaddress);
 	a->number = a->subaddress = NULL;
-}
-
-/* Bracket-less, blank-less text of something that is not an address, for comparing it whole. */
-static void bare(const char *s, const char **start, size_t *len)
-{
-	const char *end;
-
-	s += strspn(s, BLANKS);
-	end = s + strlen(s);
-	while (end > s && is_blank(end[-1]))
-		end--;
-	if (s < end && *s == '<') {
-		s++;
-		if (end > s && end[-1] == '>')
-			end--;
-	}
-	*start = s;
-	*len = (size_t)(end - s);
 }
 
 bool faxaddr_same(const char *a, const char *b)
