@@ -2,6 +2,8 @@
  * cmd_jobs.c - `faxctl jobs`, `faxctl job ID` and the admin's actions on one job:
  * `faxctl cancel|hold|release|retry ID`.
  *
+ * `faxctl jobs` shows the newest JOBS_DEFAULT_LIMIT jobs unless told otherwise (and says so).
+ *
  * Exit status: 0 done, 1 failed (no such job, the job's status does not allow the action, the
  * database cannot be used), 2 bad command line.
  */
@@ -15,6 +17,9 @@
 #include "faxctl.h"
 #include "jobshow.h"
 #include "queue/queue.h"
+
+/* Jobs listed unless --limit says otherwise: a big queue must not flood the terminal or the memory. */
+#define JOBS_DEFAULT_LIMIT 1000
 
 static int jobs_open(struct faxctl *ctl, struct queue **q)
 {
@@ -53,8 +58,8 @@ int faxctl_jobs(struct faxctl *ctl, int argc, char **argv)
 	    {NULL, 0, NULL, 0},
 	};
 	int status = -1, c;
-	long limit = 0;
-	bool json = false;
+	long limit = JOBS_DEFAULT_LIMIT;
+	bool json = false, limit_given = false;
 	char *end;
 
 	while ((c = getopt_long(argc, argv, "s:n:j", opts, NULL)) != -1) {
@@ -76,6 +81,7 @@ int faxctl_jobs(struct faxctl *ctl, int argc, char **argv)
 				fprintf(stderr, "faxctl: --limit wants a number, not '%s'\n", optarg);
 				return FAXCTL_USAGE;
 			}
+			limit_given = true;
 			break;
 		case 'j':
 			json = true;
@@ -117,6 +123,9 @@ int faxctl_jobs(struct faxctl *ctl, int argc, char **argv)
 		for (size_t i = 0; i < n; i++)
 			jobshow_table_row(stdout, &jobs[i]);
 	}
+	if (!limit_given && n == (size_t)limit)
+		fprintf(stderr, "faxctl: the newest %ld jobs are shown; --limit N shows N, --limit 0 all\n",
+		        limit);
 	job_list_free(jobs, n);
 	buf_free(&err);
 	return FAXCTL_OK;

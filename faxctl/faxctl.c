@@ -33,7 +33,7 @@ static void faxctl_usage(FILE *f)
 	           "                        turn documents into one fax TIFF\n"
 	           "  db upgrade            create or update the queue's database schema\n"
 	           "  db version            the schema's version (exit 1 unless current)\n"
-	           "  jobs [--status S] [--limit N] [--json]\n"
+	           "  jobs [--status S] [--limit N (default 1000, 0: all)] [--json]\n"
 	           "                        list jobs, newest first\n"
 	           "  job [--json] ID       show every field of a job\n"
 	           "  cancel|hold|release|retry ID\n"

@@ -97,8 +97,9 @@ void queue_rollback(struct queue *q);
  * (and j->pages to the number of pages). number and dial are required; a NULL sender is stored as ""
  * (the null sender), other NULL strings stay NULL. Invalid UTF-8 in strings is stored as U+FFFD.
  * priority is clamped to 0..100. QUEUE_DUPLICATE when a job with j->dedupe_key exists already:
- * nothing is stored, j->id is set to the existing job's id. Inside a transaction, a duplicate or a
- * failure undoes only this job (the transaction stays usable).
+ * nothing is stored, j->id is set to the existing job's id (a NULL dedupe_key never collides).
+ * Inside a transaction a duplicate stores nothing and the transaction goes on; after any other
+ * failure the caller rolls back.
  */
 enum queue_rc queue_job_add(struct queue *q, struct job *j, const struct fax_page_list *pages,
                             struct buf *err);

@@ -153,6 +153,27 @@ printf 'db_driver = postgresql\ndb_conninfo = %s\ndb_timeout = 3s\n' "$FAXGATE_T
 pg_psql -q -d faxgate -c 'DROP TABLE IF EXISTS pages, jobs, schema_version CASCADE' >/dev/null
 check_store PostgreSQL "$tmp/pg.conf"
 
+# Upgrades started at once apply each migration once. concurrent_upgrade NAME CONF COUNT_COMMAND...
+concurrent_upgrade() {
+	local name=$1 conf=$2 i pids=() n
+	shift 2
+	for i in 1 2 3; do
+		"$faxctl" -c "$conf" db upgrade >"$tmp/up$i.log" 2>&1 &
+		pids+=($!)
+	done
+	for i in 0 1 2; do
+		wait "${pids[i]}" || fail "$name: concurrent upgrade $i failed: $(cat "$tmp/up$((i + 1)).log")"
+	done
+	[ "$(cat "$tmp"/up?.log | grep -c '^applied 001_jobs$')" = 1 ] || fail "$name: migration 1 applied $(cat "$tmp"/up?.log | grep -c '^applied 001_jobs$') times"
+	n=$("$@")
+	[ "$n" = 1 ] || fail "$name: schema_version has $n rows after concurrent upgrades"
+}
+printf 'db_path = %s/concurrent/queue.db\n' "$tmp" >"$tmp/concurrent.conf"
+concurrent_upgrade SQLite "$tmp/concurrent.conf" sqlite3 "$tmp/concurrent/queue.db" 'SELECT COUNT(*) FROM schema_version'
+pg_psql -q -d faxgate -c 'DROP TABLE IF EXISTS pages, jobs, schema_version CASCADE' >/dev/null
+concurrent_upgrade PostgreSQL "$tmp/pg.conf" pg_psql -qtA -d faxgate -c 'SELECT COUNT(*) FROM schema_version'
+note "concurrent upgrades: each migration applied once"
+
 # The migrations travel inside the program: a copy far from the source tree makes a new database.
 cp "$faxctl" "$tmp/faxctl-copy"
 printf 'db_path = %s/elsewhere/queue.db\n' "$tmp" >"$tmp/elsewhere.conf"
