@@ -2,9 +2,9 @@
  * queue_store.h - what a queue store (SQLite, PostgreSQL) provides to the generic queue code.
  *
  * The generic code (queue.c, queue_jobs.c, migrate.c) holds all the SQL that both stores share,
- * written with $1, $2... parameters (the SQLite store renames them ?1, ?2). A store only connects,
- * runs one statement with typed parameters, steps through its rows, and maps its errors to a
- * queue_rc. Internal to lib/queue.
+ * written with $1, $2... parameters (the SQLite store renames them ?1, ?2, so no $ may stand in its
+ * string literals). A store only connects, runs one statement with typed parameters, steps through
+ * its rows, and maps its errors to a queue_rc. Internal to lib/queue.
  */
 #ifndef FAXGATE_QUEUE_QUEUE_STORE_H
 #define FAXGATE_QUEUE_QUEUE_STORE_H

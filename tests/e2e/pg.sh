@@ -18,7 +18,7 @@
 
 pg_start() {
 	local dir=$1 data
-	PG_BIN=${PG_BIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)}
+	PG_BIN=${PG_BIN:-$(printf '%s\n' /usr/lib/postgresql/*/bin | sort -V | tail -n 1)}
 	[ -x "$PG_BIN/initdb" ] || { echo "pg_start: no PostgreSQL server programs found" >&2; return 1; }
 	id postgres >/dev/null 2>&1 || { echo "pg_start: no user postgres" >&2; return 1; }
 	chmod 0711 "$dir"
