@@ -43,6 +43,9 @@ LIB_SRC    := $(wildcard lib/*/*.c)
 LIB_CXX    := $(wildcard lib/*/*.cc)
 LIB_OBJ    := $(LIB_SRC:%.c=$(B)/obj/%.o) $(LIB_CXX:%.cc=$(B)/obj/%.o)
 LIBA       := $(B)/libfaxgate.a
+# The queue's schema migrations, carried inside the programs.
+SCHEMA_SQL := $(sort $(wildcard schema/*/*.sql))
+LIB_OBJ    += $(B)/obj/gen/schema.o
 
 PROGRAMS   := faxctl faxmilter faxd faxmailgate
 PROG_DIRS  := faxctl milter faxd mailgate
@@ -69,6 +72,16 @@ $(B)/obj/%.o: %.cc
 	@mkdir -p $(dir $@)
 	@printf '  CXX     %s\n' $<
 	@$(CXX) $(CPPFLAGS) $(CXXFLAGS) -MMD -MP -c -o $@ $<
+
+$(B)/gen/schema.c: schema/embed $(SCHEMA_SQL)
+	@mkdir -p $(dir $@)
+	@printf '  GEN     %s\n' $@
+	@sh schema/embed $(SCHEMA_SQL) >$@.tmp && mv $@.tmp $@
+
+$(B)/obj/gen/schema.o: $(B)/gen/schema.c
+	@mkdir -p $(dir $@)
+	@printf '  CC      %s\n' $<
+	@$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
 
 $(LIBA): $(LIB_OBJ)
 	@mkdir -p $(dir $@)

@@ -4,6 +4,10 @@
  * SYNOPSIS
  *	faxctl [-c CONF] config check|reference|dump
  *	faxctl [-c CONF] render [options] -o OUT.tif IN...
+ *	faxctl [-c CONF] db upgrade|version
+ *	faxctl [-c CONF] jobs [--status S] [--limit N] [--json]
+ *	faxctl [-c CONF] job [--json] ID
+ *	faxctl [-c CONF] cancel|hold|release|retry ID
  *
  * faxctl runs with the privileges of whoever calls it; documents given to `render` are converted
  * in sandboxed children exactly as the milter does it.
@@ -26,7 +30,14 @@ static void faxctl_usage(FILE *f)
 	           "  config dump           print the effective configuration\n"
 	           "  render [--resolution standard|fine|superfine] [--paper a4|letter]\n"
 	           "         [--cover KEY=VALUE]... [--cover-template PATH] -o OUT.tif IN...\n"
-	           "                        turn documents into one fax TIFF\n");
+	           "                        turn documents into one fax TIFF\n"
+	           "  db upgrade            create or update the queue's database schema\n"
+	           "  db version            the schema's version (exit 1 unless current)\n"
+	           "  jobs [--status S] [--limit N (default 1000, 0: all)] [--json]\n"
+	           "                        list jobs, newest first\n"
+	           "  job [--json] ID       show every field of a job\n"
+	           "  cancel|hold|release|retry ID\n"
+	           "                        act on a job\n");
 }
 
 int faxctl_load_conf(struct faxctl *ctl)
@@ -77,6 +88,15 @@ int main(int argc, char **argv)
 		rc = faxctl_config(&ctl, argc, argv);
 	else if (strcmp(cmd, "render") == 0)
 		rc = faxctl_render(&ctl, argc, argv);
+	else if (strcmp(cmd, "db") == 0)
+		rc = faxctl_db(&ctl, argc, argv);
+	else if (strcmp(cmd, "jobs") == 0)
+		rc = faxctl_jobs(&ctl, argc, argv);
+	else if (strcmp(cmd, "job") == 0)
+		rc = faxctl_job(&ctl, argc, argv);
+	else if (strcmp(cmd, "cancel") == 0 || strcmp(cmd, "hold") == 0 || strcmp(cmd, "release") == 0 ||
+	         strcmp(cmd, "retry") == 0)
+		rc = faxctl_job_action(&ctl, argc, argv);
 	else {
 		fprintf(stderr, "faxctl: unknown command '%s'\n", cmd);
 		faxctl_usage(stderr);

@@ -22,6 +22,11 @@ struct faxctl {
 
 int faxctl_config(struct faxctl *ctl, int argc, char **argv);
 int faxctl_render(struct faxctl *ctl, int argc, char **argv);
+int faxctl_db(struct faxctl *ctl, int argc, char **argv);
+int faxctl_jobs(struct faxctl *ctl, int argc, char **argv);
+int faxctl_job(struct faxctl *ctl, int argc, char **argv);
+/* cancel, hold, release, retry: argv[0] names the action */
+int faxctl_job_action(struct faxctl *ctl, int argc, char **argv);
 /* Load ctl->conf from -c or the default path (defaults only when no file exists and none was named). */
 int faxctl_load_conf(struct faxctl *ctl);
 

@@ -32,7 +32,7 @@ enum job_status { JOB_QUEUED, JOB_SENDING, JOB_SENT, JOB_FAILED, JOB_CANCELLED, 
 
 struct job {
 	int64_t id;
-	int64_t created; /* unix seconds */
+	int64_t created;   /* unix seconds */
 	char *sender;      /* envelope sender */
 	char *auth_user;   /* SMTP AUTH login, or NULL */
 	char *client_addr; /* the SMTP client's IP address */
@@ -61,6 +61,15 @@ struct job {
 	char *dedupe_key; /* unique per message and recipient: the same mail never queues twice */
 };
 
+/* Every field of a job, in the database's column order: for programs that show them all. */
+enum job_field_type { JOB_FIELD_INT, JOB_FIELD_INT64, JOB_FIELD_TIME, JOB_FIELD_TEXT, JOB_FIELD_STATUS };
+struct job_field {
+	const char *name; /* the column's name */
+	enum job_field_type type;
+	size_t offset; /* in struct job: int, int64_t (INT64 and TIME), char * or enum job_status */
+};
+extern const struct job_field job_fields[]; /* ends with a NULL name */
+
 struct queue; /* an open connection; one per thread */
 
 /*
@@ -74,6 +83,8 @@ void queue_close(struct queue *q);
 enum queue_rc queue_upgrade(const struct conf *conf, struct buf *report, struct buf *err);
 /* Schema version of the database and the newest this program knows. */
 enum queue_rc queue_schema_version(struct queue *q, int *have, int *want, struct buf *err);
+/* The same without an open queue, for a database whose schema is missing (have 0) or old. */
+enum queue_rc queue_db_version(const struct conf *conf, int *have, int *want, struct buf *err);
 
 /* Transactions: several job inserts are stored all together or not at all. */
 enum queue_rc queue_begin(struct queue *q, struct buf *err);
@@ -82,11 +93,16 @@ void queue_rollback(struct queue *q);
 
 /*
  * Store a new job with its pages (status queued, attempts 0, next_attempt = send_after). Fields
- * id, created, status, attempts, lease_* of j are ignored; on success j->id and j->created are set.
- * QUEUE_DUPLICATE when a job with j->dedupe_key exists already: nothing is stored, j->id is set to
- * the existing job's id.
+ * id, created, status, attempts, lease_* of j are ignored; on success j->id and j->created are set
+ * (and j->pages to the number of pages). number and dial are required; a NULL sender is stored as ""
+ * (the null sender), other NULL strings stay NULL. Invalid UTF-8 in strings is stored as U+FFFD.
+ * priority is clamped to 0..100. QUEUE_DUPLICATE when a job with j->dedupe_key exists already:
+ * nothing is stored, j->id is set to the existing job's id (a NULL dedupe_key never collides).
+ * Inside a transaction a duplicate stores nothing and the transaction goes on; after any other
+ * failure the caller rolls back.
  */
-enum queue_rc queue_job_add(struct queue *q, struct job *j, const struct fax_page_list *pages, struct buf *err);
+enum queue_rc queue_job_add(struct queue *q, struct job *j, const struct fax_page_list *pages,
+                            struct buf *err);
 /* Read one job (without pages). */
 enum queue_rc queue_job_get(struct queue *q, int64_t id, struct job *out, struct buf *err);
 /* Read a job's pages, in order. */

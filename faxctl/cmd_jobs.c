@@ -1,0 +1,213 @@
+/*
+ * cmd_jobs.c - `faxctl jobs`, `faxctl job ID` and the admin's actions on one job:
+ * `faxctl cancel|hold|release|retry ID`.
+ *
+ * `faxctl jobs` shows the newest JOBS_DEFAULT_LIMIT jobs unless told otherwise (and says so).
+ *
+ * Exit status: 0 done, 1 failed (no such job, the job's status does not allow the action, the
+ * database cannot be used), 2 bad command line.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "faxctl.h"
+#include "jobshow.h"
+#include "queue/queue.h"
+
+/* Jobs listed unless --limit says otherwise: a big queue must not flood the terminal or the memory. */
+#define JOBS_DEFAULT_LIMIT 1000
+
+static int jobs_open(struct faxctl *ctl, struct queue **q)
+{
+	struct buf err = BUF_INIT;
+	enum queue_rc rc;
+
+	if (faxctl_load_conf(ctl) < 0)
+		return -1;
+	rc = queue_open(&ctl->conf, q, &err);
+	if (rc != QUEUE_OK)
+		fprintf(stderr, "faxctl: cannot open the queue: %s\n", buf_cstr(&err));
+	buf_free(&err);
+	return rc == QUEUE_OK ? 0 : -1;
+}
+
+static int jobs_parse_id(const char *s, int64_t *id)
+{
+	char *end;
+
+	errno = 0;
+	intmax_t v = strtoimax(s, &end, 10);
+	if (errno || end == s || *end || v <= 0 || v > INT64_MAX) {
+		fprintf(stderr, "faxctl: '%s' is not a job id\n", s);
+		return -1;
+	}
+	*id = (int64_t)v;
+	return 0;
+}
+
+int faxctl_jobs(struct faxctl *ctl, int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"status", required_argument, NULL, 's'},
+	    {"limit", required_argument, NULL, 'n'},
+	    {"json", no_argument, NULL, 'j'},
+	    {NULL, 0, NULL, 0},
+	};
+	int status = -1, c;
+	long limit = JOBS_DEFAULT_LIMIT;
+	bool json = false, limit_given = false;
+	char *end;
+
+	while ((c = getopt_long(argc, argv, "s:n:j", opts, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			status = queue_status_parse(optarg);
+			if (status < 0) {
+				fprintf(stderr,
+				        "faxctl: unknown status '%s' (queued, sending, sent, failed, "
+				        "cancelled, held)\n",
+				        optarg);
+				return FAXCTL_USAGE;
+			}
+			break;
+		case 'n':
+			errno = 0;
+			limit = strtol(optarg, &end, 10);
+			if (errno || end == optarg || *end || limit < 0) {
+				fprintf(stderr, "faxctl: --limit wants a number, not '%s'\n", optarg);
+				return FAXCTL_USAGE;
+			}
+			limit_given = true;
+			break;
+		case 'j':
+			json = true;
+			break;
+		default:
+			fprintf(stderr, "usage: faxctl jobs [--status S] [--limit N] [--json]\n");
+			return FAXCTL_USAGE;
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "usage: faxctl jobs [--status S] [--limit N] [--json]\n");
+		return FAXCTL_USAGE;
+	}
+
+	struct buf err = BUF_INIT;
+	struct queue *q;
+	struct job *jobs;
+	size_t n;
+	if (jobs_open(ctl, &q) < 0)
+		return FAXCTL_FAIL;
+	enum queue_rc rc = queue_job_list(q, status, (size_t)limit, &jobs, &n, &err);
+	queue_close(q);
+	if (rc != QUEUE_OK) {
+		fprintf(stderr, "faxctl: cannot list jobs: %s\n", buf_cstr(&err));
+		buf_free(&err);
+		return FAXCTL_FAIL;
+	}
+	if (json) {
+		fputs("[", stdout);
+		for (size_t i = 0; i < n; i++) {
+			fputs(i ? ",\n " : "", stdout);
+			jobshow_json(stdout, &jobs[i]);
+		}
+		fputs("]\n", stdout);
+	} else if (n == 0) {
+		printf("no jobs\n");
+	} else {
+		jobshow_table_head(stdout);
+		for (size_t i = 0; i < n; i++)
+			jobshow_table_row(stdout, &jobs[i]);
+	}
+	if (!limit_given && n == (size_t)limit)
+		fprintf(stderr, "faxctl: the newest %ld jobs are shown; --limit N shows N, --limit 0 all\n",
+		        limit);
+	job_list_free(jobs, n);
+	buf_free(&err);
+	return FAXCTL_OK;
+}
+
+int faxctl_job(struct faxctl *ctl, int argc, char **argv)
+{
+	static const struct option opts[] = {{"json", no_argument, NULL, 'j'}, {NULL, 0, NULL, 0}};
+	bool json = false;
+	int64_t id;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "j", opts, NULL)) != -1) {
+		if (c != 'j') {
+			fprintf(stderr, "usage: faxctl job [--json] ID\n");
+			return FAXCTL_USAGE;
+		}
+		json = true;
+	}
+	if (optind != argc - 1) {
+		fprintf(stderr, "usage: faxctl job [--json] ID\n");
+		return FAXCTL_USAGE;
+	}
+	if (jobs_parse_id(argv[optind], &id) < 0)
+		return FAXCTL_USAGE;
+
+	struct buf err = BUF_INIT;
+	struct queue *q;
+	struct job j;
+	if (jobs_open(ctl, &q) < 0)
+		return FAXCTL_FAIL;
+	enum queue_rc rc = queue_job_get(q, id, &j, &err);
+	queue_close(q);
+	if (rc != QUEUE_OK) {
+		fprintf(stderr, "faxctl: %s\n", buf_cstr(&err));
+		buf_free(&err);
+		return FAXCTL_FAIL;
+	}
+	if (json) {
+		jobshow_json(stdout, &j);
+		fputc('\n', stdout);
+	} else {
+		jobshow_fields(stdout, &j);
+	}
+	job_free(&j);
+	buf_free(&err);
+	return FAXCTL_OK;
+}
+
+int faxctl_job_action(struct faxctl *ctl, int argc, char **argv)
+{
+	static const struct {
+		const char *name, *done;
+		enum queue_action action;
+	} actions[] = {
+	    {"cancel", "cancelled", QUEUE_CANCEL},
+	    {"hold", "held", QUEUE_HOLD},
+	    {"release", "released", QUEUE_RELEASE},
+	    {"retry", "queued again", QUEUE_RETRY},
+	};
+	size_t a = 0;
+	int64_t id;
+
+	while (a < sizeof(actions) / sizeof(actions[0]) && strcmp(argv[0], actions[a].name) != 0)
+		a++;
+	if (a == sizeof(actions) / sizeof(actions[0]) || argc != 2) {
+		fprintf(stderr, "usage: faxctl cancel|hold|release|retry ID\n");
+		return FAXCTL_USAGE;
+	}
+	if (jobs_parse_id(argv[1], &id) < 0)
+		return FAXCTL_USAGE;
+
+	struct buf err = BUF_INIT;
+	struct queue *q;
+	if (jobs_open(ctl, &q) < 0)
+		return FAXCTL_FAIL;
+	enum queue_rc rc = queue_job_action(q, id, actions[a].action, &err);
+	queue_close(q);
+	if (rc == QUEUE_OK)
+		printf("job %lld %s\n", (long long)id, actions[a].done);
+	else
+		fprintf(stderr, "faxctl: %s\n", buf_cstr(&err));
+	buf_free(&err);
+	return rc == QUEUE_OK ? FAXCTL_OK : FAXCTL_FAIL;
+}

@@ -1,0 +1,106 @@
+/*
+ * queue_store.h - what a queue store (SQLite, PostgreSQL) provides to the generic queue code.
+ *
+ * The generic code (queue.c, queue_jobs.c, migrate.c) holds all the SQL that both stores share,
+ * written with $1, $2... parameters (the SQLite store renames them ?1, ?2, so no $ may stand in its
+ * string literals). A store only connects, runs one statement with typed parameters, steps through
+ * its rows, and maps its errors to a queue_rc. Internal to lib/queue.
+ */
+#ifndef FAXGATE_QUEUE_QUEUE_STORE_H
+#define FAXGATE_QUEUE_QUEUE_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "queue/queue.h"
+
+enum qparam_type { QP_NULL, QP_INT, QP_TEXT, QP_BLOB };
+
+struct qparam {
+	enum qparam_type type;
+	int64_t i;
+	const char *s; /* QP_TEXT: NUL-terminated */
+	const void *blob;
+	size_t len;
+};
+
+static inline struct qparam QP_I(int64_t v) {
+	return (struct qparam){.type = QP_INT, .i = v};
+}
+
+/* NULL is SQL NULL. */
+static inline struct qparam
+QP_S(const char *s) {
+	return (struct qparam){.type = s ? QP_TEXT : QP_NULL, .s = s};
+}
+
+static inline struct qparam
+QP_B(const void *p, size_t len) {
+	return (struct qparam){.type = QP_BLOB, .blob = p, .len = len};
+}
+
+/* One migration: schema/<driver>/NNN_name.sql, embedded at build time (schema/embed). */
+struct queue_migration {
+	int version;
+	const char *name;
+	const char *sql;
+};
+
+/* The generated tables, each ended by an entry with version 0. */
+extern const struct queue_migration queue_migrations_sqlite[];
+extern const struct queue_migration queue_migrations_postgresql[];
+
+struct queue_rows; /* a statement's result, owned by the store */
+
+struct queue_ops {
+	const char *name;
+	const struct queue_migration *migrations;
+	/* Connect; create says the database may be made (faxctl db upgrade). */
+	enum queue_rc (*connect)(const struct conf *c, bool create, struct queue **q, struct buf *err);
+	void (*disconnect)(struct queue *q);
+	/* Run a script of several statements without parameters (a migration). */
+	enum queue_rc (*script)(struct queue *q, const char *sql, struct buf *err);
+	/* Run one statement; *rows is positioned before its first row (free with rows_free). */
+	enum queue_rc (*query)(struct queue *q, const char *sql, const struct qparam *p, size_t np,
+	                       struct queue_rows **rows, struct buf *err);
+	/* Move to the next row: *row false at the end. */
+	enum queue_rc (*step)(struct queue_rows *r, bool *row, struct buf *err);
+	bool (*col_null)(struct queue_rows *r, int col);
+	int64_t (*col_int)(struct queue_rows *r, int col);
+	const char *(*col_text)(struct queue_rows *r, int col); /* NULL for SQL NULL */
+	const void *(*col_blob)(struct queue_rows *r, int col, size_t *len);
+	void (*rows_free)(struct queue_rows *r);
+	/* Transactions that write: SQLite takes the write lock at once (BEGIN IMMEDIATE). */
+	enum queue_rc (*begin)(struct queue *q, struct buf *err);
+	enum queue_rc (*commit)(struct queue *q, struct buf *err);
+	void (*rollback)(struct queue *q);
+	/* Inside a transaction: keep other upgrades out until it ends. */
+	enum queue_rc (*lock_schema)(struct queue *q, struct buf *err);
+	/* Whether a table exists (the schema_version table tells whether there is a schema). */
+	enum queue_rc (*has_table)(struct queue *q, const char *table, bool *yes, struct buf *err);
+};
+
+/* Every store's connection starts with this (the store's own fields follow). */
+struct queue {
+	const struct queue_ops *ops;
+	bool in_tx; /* a transaction of the caller's is open */
+};
+
+extern const struct queue_ops queue_sqlite_ops;
+extern const struct queue_ops queue_pg_ops;
+
+/* Run a statement and drop its rows. */
+enum queue_rc queue_exec(struct queue *q, const char *sql, const struct qparam *p, size_t np,
+                         struct buf *err);
+/* Run a statement that yields one integer (first column of the first row; 0 when no row). */
+enum queue_rc queue_query_int(struct queue *q, const char *sql, const struct qparam *p, size_t np, int64_t *v,
+                              struct buf *err);
+/* Connect with the configured store; create as in queue_ops.connect. */
+enum queue_rc queue_connect(const struct conf *c, bool create, struct queue **q, struct buf *err);
+/* The newest version the program knows for q's store. */
+int queue_want_version(const struct queue *q);
+/* The version of q's schema: 0 when there is none. */
+enum queue_rc queue_have_version(struct queue *q, int *have, struct buf *err);
+
+#endif

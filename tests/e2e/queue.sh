@@ -1,0 +1,203 @@
+#!/bin/bash
+# queue.sh - the job queue on both stores: the unit tests against a private PostgreSQL as well as
+# SQLite, then `faxctl db`, `jobs`, `job` and the admin actions as an admin uses them, with their
+# messages, exit codes and JSON, on an SQLite file and on the PostgreSQL database.
+set -eu
+top=$(cd "$(dirname "$0")/../.." && pwd)
+build=${FAXGATE_BUILD:-$top/build}
+faxctl=$build/bin/faxctl
+queue_add=$build/tools/queue_add
+test_queue=$build/tests/test_queue
+tmp=$(mktemp -d)
+. "$top/tests/e2e/pg.sh"
+trap 'pg_stop; rm -rf "$tmp"' EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+note() { echo "-- $*"; }
+for f in "$faxctl" "$queue_add" "$test_queue"; do
+	[ -x "$f" ] || fail "$f is not built"
+done
+
+pg_start "$tmp" || fail "cannot start PostgreSQL"
+note "PostgreSQL on port $PG_PORT (pid $PG_PID)"
+
+# The same unit tests on both stores; the PostgreSQL group must have run, not been skipped.
+"$test_queue" >"$tmp/unit.log" 2>&1 || { cat "$tmp/unit.log"; fail "test_queue failed"; }
+[ "$(grep -c '^\[  PASSED  \] 11 test(s)' "$tmp/unit.log")" = 2 ] || { cat "$tmp/unit.log"; fail "test_queue did not run both stores"; }
+grep -q SKIPPED "$tmp/unit.log" && fail "test_queue skipped cases"
+note "test_queue passed on SQLite and PostgreSQL"
+
+# run CONF ARGS...: faxctl with $rc, $tmp/out, $tmp/err
+run() {
+	local conf=$1
+	shift
+	rc=0
+	"$faxctl" -c "$conf" "$@" >"$tmp/out" 2>"$tmp/err" || rc=$?
+}
+expect() { # RC WHAT: the last run exited RC
+	[ "$rc" = "$1" ] || fail "$2: exit $rc instead of $1; stdout: $(cat "$tmp/out"); stderr: $(cat "$tmp/err")"
+}
+# json PYTHON_EXPR: evaluate with j = the last run's stdout parsed as JSON; fail unless true
+json() {
+	python3 -c 'import json, sys; j = json.load(open(sys.argv[1])); sys.exit(0 if eval(sys.argv[2]) else 1)' \
+		"$tmp/out" "$1" || fail "JSON check '$1' failed on: $(head -c 2000 "$tmp/out")"
+}
+
+check_store() { # NAME CONF
+	local name=$1 conf=$2 ids id esc
+	note "$name: faxctl db, jobs, job, cancel, hold, release, retry"
+
+	run "$conf" db version
+	expect 1 "$name: db version before upgrade"
+	run "$conf" jobs
+	expect 1 "$name: jobs before upgrade"
+	grep -q 'faxctl db upgrade' "$tmp/err" || fail "$name: jobs before upgrade does not say what to do: $(cat "$tmp/err")"
+
+	run "$conf" db upgrade
+	expect 0 "$name: db upgrade"
+	grep -q '^applied 001_jobs$' "$tmp/out" || fail "$name: upgrade report: $(cat "$tmp/out")"
+	run "$conf" db upgrade
+	expect 0 "$name: second db upgrade"
+	grep -q 'nothing to do' "$tmp/out" || fail "$name: second upgrade report: $(cat "$tmp/out")"
+	run "$conf" db version
+	expect 0 "$name: db version"
+	grep -q '^schema version 1, current$' "$tmp/out" || fail "$name: db version: $(cat "$tmp/out")"
+
+	run "$conf" jobs
+	expect 0 "$name: jobs on an empty queue"
+	grep -q '^no jobs$' "$tmp/out" || fail "$name: empty list: $(cat "$tmp/out")"
+	run "$conf" jobs --json
+	expect 0 "$name: jobs --json on an empty queue"
+	json 'j == []'
+
+	ids=$("$queue_add" -c "$conf" -n 3 -p 2 -k mail1 -u alice) || fail "$name: queue_add failed"
+	[ "$(echo "$ids" | wc -l)" = 3 ] || fail "$name: queue_add printed '$ids'"
+	rc=0
+	"$queue_add" -c "$conf" -n 1 -k mail1 2>/dev/null || rc=$?
+	[ "$rc" = 3 ] || fail "$name: the same dedupe key queued twice (exit $rc)"
+	id=$(echo "$ids" | tail -n 1)
+
+	run "$conf" jobs --json
+	expect 0 "$name: jobs --json"
+	json 'len(j) == 3 and all(x["status"] == "queued" and x["pages"] == 2 and x["auth_user"] == "alice" for x in j)'
+	json '[x["id"] for x in j] == sorted([x["id"] for x in j], reverse=True)'
+	json "sorted(x['dedupe_key'] for x in j) == ['mail1-1', 'mail1-2', 'mail1-3']"
+	run "$conf" jobs --limit 1 --json
+	json "len(j) == 1 and j[0]['id'] == $id"
+	run "$conf" jobs
+	expect 0 "$name: jobs"
+	[ "$(grep -c ' queued ' "$tmp/out")" = 3 ] || fail "$name: jobs table: $(cat "$tmp/out")"
+
+	run "$conf" job --json "$id"
+	expect 0 "$name: job --json"
+	json "len(j) == 28 and j['id'] == $id and j['number'] == '+4930123456' and j['lease_owner'] is None"
+	json "isinstance(j['created'], int) and j['attempts'] == 0 and j['reason_code'] == 'queued'"
+	run "$conf" job "$id"
+	expect 0 "$name: job"
+	grep -q '^status  *queued$' "$tmp/out" || fail "$name: job: $(cat "$tmp/out")"
+	[ "$(wc -l <"$tmp/out")" = 28 ] || fail "$name: job shows $(wc -l <"$tmp/out") fields, not 28"
+
+	run "$conf" hold "$id"
+	expect 0 "$name: hold"
+	grep -q "^job $id held$" "$tmp/out" || fail "$name: hold says: $(cat "$tmp/out")"
+	run "$conf" jobs --status held --json
+	json "[x['id'] for x in j] == [$id]"
+	run "$conf" hold "$id"
+	expect 1 "$name: hold of a held job"
+	grep -q "job $id is held" "$tmp/err" || fail "$name: hold twice says: $(cat "$tmp/err")"
+	run "$conf" retry "$id"
+	expect 1 "$name: retry of a held job"
+	run "$conf" release "$id"
+	expect 0 "$name: release"
+	run "$conf" cancel "$id"
+	expect 0 "$name: cancel"
+	run "$conf" job --json "$id"
+	json "j['status'] == 'cancelled' and j['reason_code'] == 'cancelled'"
+	run "$conf" cancel "$id"
+	expect 1 "$name: cancel of a cancelled job"
+	run "$conf" retry "$id"
+	expect 0 "$name: retry"
+	run "$conf" job --json "$id"
+	json "j['status'] == 'queued'"
+
+	run "$conf" job 999999
+	expect 1 "$name: job that does not exist"
+	grep -q 'no job 999999' "$tmp/err" || fail "$name: missing job message: $(cat "$tmp/err")"
+	run "$conf" cancel 999999
+	expect 1 "$name: cancel of a job that does not exist"
+	for bad in "cancel abc" "cancel" "hold 1 2" "job" "job -5" "jobs --status bogus" "jobs extra" "db" "db drop"; do
+		# shellcheck disable=SC2086
+		run "$conf" $bad
+		expect 2 "$name: faxctl $bad"
+	done
+
+	# Hostile text reaches JSON exactly and the terminal defused.
+	esc=$(printf 'Invoice \033]0;pwned\007 "quoted" \\ 会社')
+	id=$("$queue_add" -c "$conf" -t "$esc") || fail "$name: queue_add with a hostile subject"
+	run "$conf" job "$id"
+	grep -q $'\033' "$tmp/out" && fail "$name: job prints a raw escape character"
+	grep -qF 'Invoice \x1b]0;pwned\x07 "quoted" \ 会社' "$tmp/out" || fail "$name: subject shown as: $(grep subject "$tmp/out")"
+	run "$conf" job --json "$id"
+	SUBJECT=$esc json "j['subject'] == __import__('os').environ['SUBJECT']"
+	run "$conf" jobs
+	grep -q $'\033' "$tmp/out" && fail "$name: jobs prints a raw escape character"
+	return 0
+}
+
+# SQLite: the folder is made, private.
+printf 'db_path = %s/sqlite/var/queue.db\ndb_timeout = 2s\n' "$tmp" >"$tmp/sqlite.conf"
+check_store SQLite "$tmp/sqlite.conf"
+[ "$(stat -c %a "$tmp/sqlite/var")" = 750 ] || fail "SQLite folder mode $(stat -c %a "$tmp/sqlite/var")"
+[ "$(stat -c %a "$tmp/sqlite/var/queue.db")" = 640 ] || fail "SQLite file mode $(stat -c %a "$tmp/sqlite/var/queue.db")"
+
+printf 'db_driver = postgresql\ndb_conninfo = %s\ndb_timeout = 3s\n' "$FAXGATE_TEST_PG" >"$tmp/pg.conf"
+pg_psql -q -d faxgate -c 'DROP TABLE IF EXISTS pages, jobs, schema_version CASCADE' >/dev/null
+check_store PostgreSQL "$tmp/pg.conf"
+
+# Upgrades started at once apply each migration once. concurrent_upgrade NAME CONF COUNT_COMMAND...
+concurrent_upgrade() {
+	local name=$1 conf=$2 i pids=() n
+	shift 2
+	for i in 1 2 3; do
+		"$faxctl" -c "$conf" db upgrade >"$tmp/up$i.log" 2>&1 &
+		pids+=($!)
+	done
+	for i in 0 1 2; do
+		wait "${pids[i]}" || fail "$name: concurrent upgrade $i failed: $(cat "$tmp/up$((i + 1)).log")"
+	done
+	[ "$(cat "$tmp"/up?.log | grep -c '^applied 001_jobs$')" = 1 ] || fail "$name: migration 1 applied $(cat "$tmp"/up?.log | grep -c '^applied 001_jobs$') times"
+	n=$("$@")
+	[ "$n" = 1 ] || fail "$name: schema_version has $n rows after concurrent upgrades"
+}
+printf 'db_path = %s/concurrent/queue.db\n' "$tmp" >"$tmp/concurrent.conf"
+concurrent_upgrade SQLite "$tmp/concurrent.conf" sqlite3 "$tmp/concurrent/queue.db" 'SELECT COUNT(*) FROM schema_version'
+pg_psql -q -d faxgate -c 'DROP TABLE IF EXISTS pages, jobs, schema_version CASCADE' >/dev/null
+concurrent_upgrade PostgreSQL "$tmp/pg.conf" pg_psql -qtA -d faxgate -c 'SELECT COUNT(*) FROM schema_version'
+note "concurrent upgrades: each migration applied once"
+
+# The migrations travel inside the program: a copy far from the source tree makes a new database.
+cp "$faxctl" "$tmp/faxctl-copy"
+printf 'db_path = %s/elsewhere/queue.db\n' "$tmp" >"$tmp/elsewhere.conf"
+(cd / && "$tmp/faxctl-copy" -c "$tmp/elsewhere.conf" db upgrade >/dev/null 2>&1) || fail "a copied faxctl cannot upgrade"
+(cd / && "$tmp/faxctl-copy" -c "$tmp/elsewhere.conf" db version | grep -q current) || fail "copied faxctl: version"
+
+# Passwords never show, whatever goes wrong.
+printf 'db_driver = postgresql\ndb_conninfo = %s password=Wr0ngPassw0rd\n' "$FAXGATE_TEST_PG" >"$tmp/wrong.conf"
+run "$tmp/wrong.conf" jobs
+expect 1 "wrong password"
+grep -q 'Wr0ngPassw0rd' "$tmp/err" && fail "the password is in the message: $(cat "$tmp/err")"
+grep -q "$PG_PASSWORD" "$tmp/err" && fail "the real password is in the message: $(cat "$tmp/err")"
+grep -qi 'password authentication failed' "$tmp/err" || fail "wrong password message: $(cat "$tmp/err")"
+note "wrong password: $(cat "$tmp/err")"
+
+# A server that is down is a clear failure, quickly.
+pg_stop
+start=$SECONDS
+run "$tmp/pg.conf" jobs
+expect 1 "jobs with the server down"
+grep -q 'cannot connect to PostgreSQL' "$tmp/err" || fail "server down message: $(cat "$tmp/err")"
+grep -q "$PG_PASSWORD" "$tmp/err" && fail "the password is in the message: $(cat "$tmp/err")"
+[ $((SECONDS - start)) -le 5 ] || fail "took $((SECONDS - start)) s to notice the server is down"
+run "$tmp/pg.conf" db upgrade
+expect 1 "db upgrade with the server down"
+note "server down: $(cat "$tmp/err")"
+echo "queue: ok"
