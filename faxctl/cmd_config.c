@@ -5,8 +5,27 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "fax/dialplan.h"
 #include "faxctl.h"
+#include "policy/policy.h"
 #include "util/log.h"
+
+/* Beyond syntax: values that only make sense together (dial plan, networks, directory setup). */
+static int config_check_meaning(struct faxctl *ctl)
+{
+	struct buf err = BUF_INIT;
+	struct policy *p = NULL;
+	int rc = 0;
+
+	if (dialplan_check_conf(&ctl->conf, &err) < 0 || policy_open(&ctl->conf, &p, &err) < 0) {
+		fprintf(stderr, "faxctl: %s: %s\n", ctl->conf_path, buf_cstr(&err));
+		rc = -1;
+	}
+	if (p)
+		policy_close(p);
+	buf_free(&err);
+	return rc;
+}
 
 int faxctl_config(struct faxctl *ctl, int argc, char **argv)
 {
@@ -22,7 +41,7 @@ int faxctl_config(struct faxctl *ctl, int argc, char **argv)
 			ctl->conf_path = argv[2];
 		if (!ctl->conf_path)
 			ctl->conf_path = conf_default_path();
-		if (faxctl_load_conf(ctl) < 0)
+		if (faxctl_load_conf(ctl) < 0 || config_check_meaning(ctl) < 0)
 			return FAXCTL_FAIL;
 		printf("%s: OK\n", ctl->conf_path);
 		return FAXCTL_OK;

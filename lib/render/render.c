@@ -385,7 +385,7 @@ static enum render_status render_cover(const struct render_job *job, const char 
 	struct fax_page_list cover = {0};
 	enum render_status st;
 
-	render_fields_text(job->req, res->pages.count + 1, &fields);
+	render_fields_text(job->req, res->pages.count + 1 + job->req->other_pages, &fields);
 	st = render_scratch_cover(&job->owner, cdir, fpath, &fields, tmpl, tpath, job->detail);
 	if (st == RENDER_OK) {
 		char *extra[] = {(char *)"--cover", tpath, (char *)"--", fpath, NULL};
@@ -436,6 +436,7 @@ enum render_status render_documents(const struct render_request *req, struct ren
 		return res->status = RENDER_INTERNAL;
 	if (req->cover)
 		max_pages = max_pages > 1 ? max_pages - 1 : 0;
+	max_pages = max_pages > req->other_pages ? max_pages - req->other_pages : 0;
 
 	for (size_t i = 0; i < req->ninputs && st == RENDER_OK; i++) {
 		const char *name = req->inputs[i].name ? req->inputs[i].name : "(unnamed)";

@@ -43,6 +43,12 @@ struct render_request {
 	const struct render_field *fields; /* cover fields */
 	size_t nfields;
 	const char *cover_template; /* NULL: from conf, else the installed default */
+	/*
+	 * Pages of the same fax rendered by another request: they count against render_max_pages and
+	 * in the cover's page count. The milter renders the documents once (other_pages 1 for the
+	 * cover to come) and a cover for each recipient (other_pages = the documents' pages).
+	 */
+	size_t other_pages;
 };
 
 struct render_result {
