@@ -108,6 +108,22 @@ _mta_traversable() {
 	done
 }
 
+# _mta_sasldb DIR APP: a Cyrus SASL configuration DIR/APP.conf for PLAIN and LOGIN against the
+# private database DIR/sasldb2 holding alice/alice-pw and bob/bob-pw. The realm is the server's
+# hostname, which both MTAs use by default, so {auth_authen} is the bare user name ("alice").
+# Fails when saslpasswd2 (package sasl2-bin) is missing.
+_mta_sasldb() {
+	local dir=$1 app=$2 u
+	command -v saslpasswd2 >/dev/null || return 1
+	mkdir -p "$dir" || return 1
+	printf '%s\n' "pwcheck_method: auxprop" "auxprop_plugin: sasldb" "sasldb_path: $dir/sasldb2" \
+		"mech_list: PLAIN LOGIN" >"$dir/$app.conf"
+	for u in alice bob; do
+		echo "$u-pw" | saslpasswd2 -p -c -f "$dir/sasldb2" -u "$MTA_HOSTNAME" "$u" ||
+			_mta_err "saslpasswd2 failed" || return 1
+	done
+}
+
 # ---------------------------------------------------------------------------------------------------
 # Postfix
 
@@ -131,22 +147,13 @@ postfix_start() {
 	printf '%s virtual:\n' "$MTA_FAX_DOMAIN" >"$etc/transport"
 
 	MTA_SASL=0
-	if command -v saslpasswd2 >/dev/null; then
-		mkdir -p "$etc/sasl"
-		printf '%s\n' "pwcheck_method: auxprop" "auxprop_plugin: sasldb" "sasldb_path: $etc/sasl/sasldb2" \
-			"mech_list: PLAIN LOGIN" >"$etc/sasl/smtpd.conf"
-		local u
-		for u in alice bob; do
-			echo "$u-pw" | saslpasswd2 -p -c -f "$etc/sasl/sasldb2" -u "$MTA_DOMAIN" "$u" ||
-				_mta_err "saslpasswd2 failed" || return 1
-		done
+	if _mta_sasldb "$etc/sasl" smtpd; then
 		# smtpd runs as postfix and opens the database itself.
 		chgrp postfix "$etc/sasl/sasldb2" && chmod 640 "$etc/sasl/sasldb2"
 		sasl_conf="smtpd_sasl_auth_enable = yes
 smtpd_sasl_type = cyrus
 smtpd_sasl_path = smtpd
 cyrus_sasl_config_path = $etc/sasl
-smtpd_sasl_local_domain = $MTA_DOMAIN
 smtpd_sasl_security_options = noanonymous"
 		MTA_SASL=1
 	fi
@@ -331,9 +338,11 @@ EOF
 	printf '%s\n' "postmaster: postmaster@$MTA_DOMAIN" "mailer-daemon: postmaster" >"$sm/aliases"
 }
 
-# _sendmail_mc SM PORT FILTER: the .mc of the private instance.
+# _sendmail_mc SM PORT FILTER SASL: the .mc of the private instance.
 _sendmail_mc() {
-	local sm=$1 port=$2 filter=$3
+	local sm=$1 port=$2 filter=$3 auth=''
+	[ "$4" != 1 ] || auth="define(\`confAUTH_MECHANISMS', \`PLAIN LOGIN')dnl
+TRUST_AUTH_MECH(\`PLAIN LOGIN')dnl"
 	cat <<EOF
 divert(-1)
 A private Sendmail for faxgate's end-to-end tests (tests/e2e/mta.sh).
@@ -363,6 +372,7 @@ FEATURE(\`mailertable', \`hash -o $sm/mailertable')dnl
 DAEMON_OPTIONS(\`Port=$port, Addr=127.0.0.1, Name=MTA')dnl
 RELAY_DOMAIN(\`$MTA_DOMAIN')dnl
 RELAY_DOMAIN(\`$MTA_FAX_DOMAIN')dnl
+$auth
 $filter
 MAILER(\`local')dnl
 MAILER(\`smtp')dnl
@@ -372,7 +382,7 @@ EOF
 }
 
 sendmail_start() {
-	local dir=$1 milter=$2 sm port socket='' filter=''
+	local dir=$1 milter=$2 sm port socket='' filter='' sasl_dir=''
 	[ -n "$dir" ] || _mta_err "sendmail_start: no folder" || return 1
 	sendmail_prepare || return $?
 	mkdir -p "$dir" && dir=$(cd "$dir" && pwd) || return 1
@@ -388,15 +398,24 @@ sendmail_start() {
 		filter="INPUT_MAIL_FILTER(\`faxgate', \`S=$socket, F=T, T=C:10s;S:60s;R:60s;E:5m')dnl"
 	MTA_KIND=sendmail MTA_DIR=$dir MTA_PORT=$port MTA_PID='' MTA_SASL=0
 	_sendmail_files "$sm" || return 1
-	_sendmail_mc "$sm" "$port" "$filter" >"$sm/sendmail.mc"
+	if [ -d /usr/lib/sasl2 ] && _mta_sasldb "$sm/sasl" Sendmail; then
+		sasl_dir=$sm/sasl
+		MTA_SASL=1
+	fi
+	_sendmail_mc "$sm" "$port" "$filter" "$MTA_SASL" >"$sm/sendmail.mc"
 	m4 "$sm/sendmail.mc" >"$sm/sendmail.cf" 2>"$sm/m4.err" || _mta_err "m4: $(cat "$sm/m4.err")" || return 1
 	# shellcheck disable=SC2094 # makemap reads the text and writes mailertable.db
 	"$MTA_SENDMAIL_ROOT/usr/libexec/sendmail/makemap" -C "$sm/sendmail.cf" hash "$sm/mailertable" \
 		<"$sm/mailertable" 2>"$sm/makemap.err" || _mta_err "makemap: $(cat "$sm/makemap.err")" || return 1
 	# -bD: the daemon stays in the foreground, so $! is its PID (unshare and sh exec into it; a
-	# function here would leave a subshell in between).
+	# function here would leave a subshell in between). Sendmail reads its SASL configuration only
+	# from Cyrus's fixed search path: in a private mount namespace, the private one is mounted over
+	# /usr/lib/sasl2 (which holds no plugins on Debian), seen by this process alone.
 	# shellcheck disable=SC2016
-	unshare -u sh -c 'hostname "$0" && exec "$@"' "$MTA_HOSTNAME" \
+	unshare -u -m sh -c 'hostname "$0" || exit 1
+		[ -z "$1" ] || mount --bind "$1" /usr/lib/sasl2 || exit 1
+		shift
+		exec "$@"' "$MTA_HOSTNAME" "$sasl_dir" \
 		"$MTA_SENDMAIL_ROOT/usr/libexec/sendmail/sendmail" -C "$sm/sendmail.cf" -bD -q10s >"$sm/daemon.out" 2>&1 &
 	MTA_PID=$!
 	if ! _mta_wait_port "$port" 15; then

@@ -74,6 +74,11 @@ else
 	[ "$rc" -eq 4 ] || fail "milter down: mta_send returned $rc, not 4"
 	expect_final "$out" 451 4.7.1 "postfix, milter down"
 	grep -q '^mail 451 4.7.1 ' <<<"$out" || fail "postfix, milter down: not refused at MAIL FROM: $out"
+	if [ "$MTA_SASL" = 1 ]; then
+		# Even AUTH is put off: smtpd found the milter down when the client connected.
+		out=$(mta_send -a alice:alice-pw "$msg" alice@example.test)
+		grep -q '^final 454 4.3.0 ' <<<"$out" || fail "postfix, milter down, AUTH: $out"
+	fi
 	grep -q 'milter' "$tmp/pf/log/maillog" || fail "the log does not name the milter: $(tail -5 "$tmp/pf/log/maillog")"
 	# Local submission goes through non_smtpd_milters: it waits in the queue, undelivered.
 	printf 'Subject: local %s\n\nsubmitted locally\n' "$$" |
@@ -144,6 +149,10 @@ else
 	rc=$?
 	[ "$rc" -eq 4 ] || fail "sendmail, milter down: mta_send returned $rc, not 4: $out"
 	expect_final "$out" 451 4.3.2 "sendmail, milter down"
+	if [ "$MTA_SASL" = 1 ]; then
+		out=$(mta_send -a alice:alice-pw "$msg" alice@example.test)
+		grep -q '^final 454 4.3.0 ' <<<"$out" || fail "sendmail, milter down, AUTH: $out"
+	fi
 	sleep 0.5
 	[ "$(mta_count alice)" -eq 0 ] || fail "sendmail delivered although the milter is down"
 	[ "$(mta_queue_count)" -eq 0 ] || fail "sendmail queued mail although it refused it"
@@ -157,6 +166,19 @@ else
 	expect_delivered_intact alice "$msg"
 	mta_wait_delivered fax 1 10 || fail "sendmail: the leftover fax recipient is not visible"
 	grep -qFx "X-Sink-Rcpt: $faxrcpt" "$(mta_messages fax)" || fail "sendmail: leftover unnamed"
+	if [ "$MTA_SASL" = 1 ]; then
+		note "sendmail: AUTH"
+		# Its SASL configuration is mounted in its own mount namespace only.
+		! grep -q ' /usr/lib/sasl2 ' /proc/self/mountinfo || fail "the SASL mount leaked out of sendmail's namespace"
+		out=$(mta_send -a alice:wrong "$msg" alice@example.test)
+		grep -q '^final 535 ' <<<"$out" || fail "sendmail AUTH with a wrong password: $out"
+		out=$(mta_send -a alice:alice-pw "$msg" alice@example.test) || fail "sendmail AUTH alice: $out"
+		grep -q '^auth 235 ' <<<"$out" || fail "sendmail AUTH alice: $out"
+		mta_wait_delivered alice 2 10 || fail "sendmail: not delivered after AUTH"
+		grep -q 'authenticated bits=0' "$(mta_messages alice | tail -n 1)" || fail "sendmail: AUTH not in Received"
+	else
+		echo "SKIP: Sendmail AUTH (saslpasswd2 from sasl2-bin or /usr/lib/sasl2 is missing)"
+	fi
 	stop_checked
 fi
 
