@@ -1,59 +1,72 @@
 # shellcheck shell=bash
 # mta.sh - private Postfix and Sendmail instances for the milter's end-to-end tests. Sourced, never
-# run by itself (it has no execute bit, so tests/run-all passes it by).
+# run by itself (it has no execute bit, so tests/run-all passes it by). Checked by mta_harness.sh.
 #
-# Every instance lives in a scratch folder DIR given by the test, listens on 127.0.0.1 on a free port
-# and is stopped by the PID it wrote; nothing is installed and nothing outside DIR is written, except
-# Sendmail's unpacked packages, which are kept in a cache for the next run.
+# Every instance lives in a scratch folder DIR given by the test (under /tmp: the MTAs' users must
+# be able to enter it), listens on 127.0.0.1 on a free port and is stopped by its PID; nothing is
+# installed and nothing outside DIR is written, except Sendmail's unpacked packages, kept in a
+# cache for the next run. Nothing leaves an instance: mail to other domains is refused or bounced.
 #
 # Mail domains (the same in both MTAs):
-#   example.test      local users; mail to USER@example.test lands in the Maildir DIR/mail/USER/.
-#   fax.example.test  the fax domain ($MTA_FAX_DOMAIN): accepted at RCPT time so that recipients
-#                     reach the milter, which normally removes them. A fax recipient that slips
-#                     through is delivered to the Maildir DIR/mail/fax/ (Postfix: Delivered-To names
-#                     it; Sendmail: X-Sink-Rcpt names it), so a test sees leftovers with
-#                     `mta_count fax`.
+#   example.test      users alice, bob, postmaster, sender: mail to USER@example.test lands in the
+#                     Maildir DIR/mail/USER/. Other users: Postfix refuses them at RCPT (550 5.1.1),
+#                     Sendmail bounces them to the sender.
+#   fax.example.test  the fax domain ($MTA_FAX_DOMAIN): accepted at RCPT time from every client, so
+#                     that recipients reach the milter, which normally removes them. A fax
+#                     recipient that slips through is delivered to the Maildir DIR/mail/fax/
+#                     (Postfix: its Delivered-To header names it; Sendmail: X-Sink-Rcpt), so a test
+#                     sees leftovers with `mta_count fax`.
+# SMTP AUTH (PLAIN, LOGIN) for alice/alice-pw and bob/bob-pw from a private sasldb, when saslpasswd2
+# (package sasl2-bin) is installed: then MTA_SASL=1. The milter's {auth_authen} is "alice".
 #
 # Functions (each fails with a message on stderr and a non-zero status):
 #   postfix_start DIR MILTER
 #       A private Postfix in DIR (config DIR/etc, queue DIR/queue, log DIR/log/maillog). MILTER is in
 #       Postfix form (inet:127.0.0.1:PORT or unix:/path) and becomes smtpd_milters and
-#       non_smtpd_milters, with milter_default_action = tempfail and protocol 6; "" means no milter.
-#       SASL AUTH (PLAIN, LOGIN) from a private sasldb: alice/alice-pw and bob/bob-pw, when
-#       saslpasswd2 (package sasl2-bin) is there (then MTA_SASL=1, else 0).
+#       non_smtpd_milters, with milter_default_action = tempfail, protocol 6 and the macros of
+#       docs/mta.md; "" means no milter. Starting again on the same DIR keeps the queue.
 #       Environment read: MTA_MYNETWORKS (default "127.0.0.0/8"; e.g. 192.0.2.0/24 makes 127.0.0.1
-#       an untrusted client that may not relay to other domains and is not in permit_mynetworks),
-#       MTA_POSTFIX_EXTRA (lines appended to main.cf, e.g. "milter_default_action = reject").
+#       an untrusted client: no relaying to other domains without AUTH), MTA_POSTFIX_EXTRA (lines
+#       appended to main.cf; a later setting wins, e.g. "milter_default_action = reject").
 #   sendmail_start DIR MILTER
-#       A private Sendmail in DIR/sm in its own UTS namespace (hostname mx.example.test). MILTER is a
-#       port (milter on inet:PORT@127.0.0.1), a Sendmail socket (inet:PORT@HOST or unix:/path) or ""
-#       for no milter; the filter has F=T (tempfail when it is down). The packages are unpacked into
-#       $MTA_SENDMAIL_CACHE (default /var/cache/faxgate-tests/sendmail) with apt-get download.
+#       A private Sendmail in DIR/sm, in its own UTS namespace (hostname mx.example.test) and mount
+#       namespace (its SASL configuration). MILTER is a port (the milter on inet:PORT@127.0.0.1), a
+#       Sendmail socket (inet:PORT@HOST or unix:/path) or "" for no milter; the filter has F=T
+#       (tempfail when the milter is down). Returns 2 when Sendmail cannot be had (see next).
+#   sendmail_prepare
+#       Download Sendmail's packages (apt-get download) and unpack them into $MTA_SENDMAIL_CACHE
+#       (default /var/cache/faxgate-tests/sendmail), once; returns 2 when that is impossible, so a
+#       test can skip. sendmail_start calls it.
 #   postfix_stop / sendmail_stop / mta_stop
-#       Stop the instance started last (by the PID in its PID file) and wait until every process of
-#       it is gone. mta_stop stops whichever kind runs; it is safe to call twice (use it in a trap).
+#       Stop the running instance by its PID and wait until every process of it is gone (KILL
+#       after 10 s). mta_stop stops whichever kind runs; safe to call twice (use it in a trap).
 #   mta_send [-a USER:PASSWORD] [-f FROM] [-e EHLO] MESSAGE-FILE RCPT...
-#       One SMTP transaction with the instance (tests/e2e/mta_send.py). Prints one line per reply,
-#       "STEP CODE TEXT" (STEP: connect ehlo auth mail rcpt:ADDRESS data eom quit), ending with
-#       "final CODE TEXT", the reply that decided it. Returns 0 for a final 2xx, 4 for 4xx, 5 for 5xx,
-#       1 when the server did not answer. Typical use:
+#       One SMTP transaction with the instance (tests/e2e/mta_send.py), no pipelining. Prints one
+#       line per reply, "STEP CODE TEXT" (STEP: connect ehlo auth mail rcpt:ADDRESS data eom quit;
+#       a multi-line reply joined with " | "), then "final CODE TEXT", the reply that decided it
+#       (end of data, or the refusal that ended the transaction; a refused RCPT does not end it
+#       while another was accepted). Returns 0 for a final 2xx, 4 for 4xx, 5 for 5xx, 1 when the
+#       server did not answer. FROM defaults to sender@example.test; -f '' sends MAIL FROM:<>.
 #           out=$(mta_send -a alice:alice-pw msg.eml 4930123@fax.example.test) || rc=$?
 #           grep -q '^final 550 5.7.1 ' <<<"$out"
 #           grep '^rcpt:4930123@fax.example.test ' <<<"$out"     # the RCPT-time reply
 #   mta_message FILE [SUBJECT [BODY]]
-#       Write a small test message (From, To, Subject, Message-ID, Date) to FILE.
+#       Write a small text message (From, To, Subject, Message-ID, Date, MIME headers) to FILE.
 #   mta_count USER          number of messages delivered to DIR/mail/USER (Maildir new/ and cur/)
+#   mta_messages USER       paths of USER's delivered messages, oldest first
 #   mta_wait_delivered USER N TIMEOUT
 #       Wait up to TIMEOUT seconds (may be fractional) until USER's Maildir holds N messages; fails
 #       with the count and the log's tail otherwise.
-#   mta_messages USER       paths of USER's delivered messages, oldest first
 #   mta_queue_count         messages waiting in the instance's queue (Postfix: postqueue -j)
 #   mta_flush               retry the queue now (Postfix: postqueue -f; Sendmail: a queue run)
-#   mta_log                 the instance's log (Postfix: DIR/log/maillog; Sendmail has none)
+#   mta_log                 the instance's log (Postfix: DIR/log/maillog; Sendmail logs nowhere)
+#   mta_pids                the instance's processes (master or daemon first)
+#   mta_alive PID           the process runs (a zombie does not count)
+#   mta_free_port           a TCP port free on 127.0.0.1, e.g. for the milter
 #
 # Variables set by the start functions: MTA_KIND (postfix|sendmail), MTA_DIR, MTA_PORT (SMTP port),
 # MTA_PID (master or daemon PID), MTA_SASL. Constants: MTA_DOMAIN, MTA_FAX_DOMAIN, MTA_HOSTNAME.
-# One instance at a time per shell: to run both, start one, save the variables, start the other.
+# One instance at a time per shell.
 
 MTA_DOMAIN=example.test
 MTA_FAX_DOMAIN=${MTA_FAX_DOMAIN:-fax.example.test}
@@ -207,9 +220,10 @@ smtpd_milters = $milter
 non_smtpd_milters = $milter
 milter_default_action = tempfail
 milter_protocol = 6
-milter_connect_macros = j {daemon_name} {daemon_addr} v _ {client_addr} {client_name}
+milter_connect_macros = j {daemon_name} {daemon_addr} {daemon_port} v _ {client_addr} {client_name} {client_port}
 milter_mail_macros = i {auth_type} {auth_authen} {auth_author} {mail_addr} {mail_host} {mail_mailer} {client_addr}
 milter_rcpt_macros = i {rcpt_addr} {rcpt_host} {rcpt_mailer}
+milter_end_of_data_macros = i
 EOF
 	fi
 	[ -z "${MTA_POSTFIX_EXTRA:-}" ] || printf '%s\n' "$MTA_POSTFIX_EXTRA" >>"$etc/main.cf"
@@ -361,7 +375,7 @@ define(\`confHOST_STATUS_DIRECTORY', \`')dnl
 define(\`confDONT_PROBE_INTERFACES', \`True')dnl
 define(\`confTO_IDENT', \`0s')dnl
 dnl Scratch folders live under the world-writable /tmp, which Sendmail distrusts.
-define(\`confDONT_BLAME_SENDMAIL', \`MapInUnsafeDirPath')dnl
+define(\`confDONT_BLAME_SENDMAIL', \`MapInUnsafeDirPath, TrustStickyBit')dnl
 define(\`confMILTER_MACROS_CONNECT', \`j, _, {daemon_name}, {if_name}, {if_addr}, {client_addr}, {client_name}')dnl
 define(\`confMILTER_MACROS_ENVFROM', \`i, {auth_type}, {auth_authen}, {auth_ssf}, {auth_author}, {mail_mailer}, {mail_host}, {mail_addr}, {client_addr}')dnl
 define(\`confMILTER_MACROS_ENVRCPT', \`{rcpt_mailer}, {rcpt_host}, {rcpt_addr}')dnl

@@ -14,6 +14,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 tmp=$(mktemp -d)
 start=$SECONDS
 trap 'mta_stop; rm -rf "$tmp"' EXIT
+trap 'exit 1' INT TERM HUP
 fail() {
 	echo "FAIL: $*" >&2
 	exit 1
@@ -92,6 +93,12 @@ else
 	[ "$(mta_queue_count)" -eq 1 ] || fail "the local submission is not waiting in the queue: $(mta_queue_count)"
 	stop_checked
 
+	note "postfix: milter on a unix socket that nobody listens on"
+	postfix_start "$tmp/pfu" "unix:$tmp/no-milter.sock" || fail "postfix_start, unix socket"
+	out=$(mta_send "$msg" alice@example.test)
+	expect_final "$out" 451 4.7.1 "postfix, unix socket milter down"
+	stop_checked
+
 	note "postfix: no milter, same queue: the waiting mail goes out"
 	postfix_start "$tmp/pf" "" || fail "postfix_start without milter"
 	! grep -q '^smtpd_milters' "$tmp/pf/etc/main.cf" || fail "\"\" still configures a milter"
@@ -156,6 +163,12 @@ else
 	sleep 0.5
 	[ "$(mta_count alice)" -eq 0 ] || fail "sendmail delivered although the milter is down"
 	[ "$(mta_queue_count)" -eq 0 ] || fail "sendmail queued mail although it refused it"
+	stop_checked
+
+	note "sendmail: milter on a unix socket that nobody listens on"
+	sendmail_start "$tmp/smu" "unix:$tmp/no-milter.sock" || fail "sendmail_start, unix socket"
+	out=$(mta_send "$msg" alice@example.test)
+	expect_final "$out" 451 4.3.2 "sendmail, unix socket milter down"
 	stop_checked
 
 	note "sendmail: no milter"
