@@ -50,6 +50,9 @@
 #           out=$(mta_send -a alice:alice-pw msg.eml 4930123@fax.example.test) || rc=$?
 #           grep -q '^final 550 5.7.1 ' <<<"$out"
 #           grep '^rcpt:4930123@fax.example.test ' <<<"$out"     # the RCPT-time reply
+#   mta_submit_local FROM RCPT... <MESSAGE
+#       Submit a message as a local program would, with the instance's sendmail(1) (Postfix: through
+#       non_smtpd_milters; Sendmail: no milter, Sendmail filters SMTP only).
 #   mta_message FILE [SUBJECT [BODY]]
 #       Write a small text message (From, To, Subject, Message-ID, Date, MIME headers) to FILE.
 #   mta_count USER          number of messages delivered to DIR/mail/USER (Maildir new/ and cur/)
@@ -511,6 +514,16 @@ mta_message() {
 		printf 'Date: %s\n' "$(date -R)"
 		printf 'MIME-Version: 1.0\nContent-Type: text/plain; charset=us-ascii\n\n%s\n' "$body"
 	} >"$file"
+}
+
+mta_submit_local() {
+	local from=$1
+	shift
+	case $MTA_KIND in
+	postfix) sendmail -C "$MTA_DIR/etc" -f "$from" -- "$@" ;;
+	sendmail) _sendmail_run -f "$from" -- "$@" ;;
+	*) _mta_err "mta_submit_local: no MTA started" ;;
+	esac
 }
 
 mta_messages() {

@@ -68,6 +68,15 @@ faxrcpt=4930123456@$MTA_FAX_DOMAIN
 if ! command -v postfix >/dev/null; then
 	echo "SKIP: postfix is not installed"
 else
+	note "postfix: the admins' sample has no unknown or misspelt parameter"
+	mkdir -p "$tmp/sample"
+	cp "$here/../../conf/postfix-main.cf.sample" "$tmp/sample/main.cf"
+	: >"$tmp/sample/master.cf"
+	touch -d "-10 seconds" "$tmp/sample/main.cf" "$tmp/sample/master.cf"
+	postconf -c "$tmp/sample" -n >"$tmp/sample/out" 2>&1 || fail "postconf on the sample: $(cat "$tmp/sample/out")"
+	! grep -i warning "$tmp/sample/out" || fail "conf/postfix-main.cf.sample has warnings"
+	grep -q '^milter_default_action = tempfail$' "$tmp/sample/out" || fail "sample: no tempfail"
+
 	note "postfix: milter down"
 	postfix_start "$tmp/pf" "inet:127.0.0.1:$closed" || fail "postfix_start"
 	out=$(mta_send "$msg" alice@example.test)
@@ -83,7 +92,7 @@ else
 	grep -q 'milter' "$tmp/pf/log/maillog" || fail "the log does not name the milter: $(tail -5 "$tmp/pf/log/maillog")"
 	# Local submission goes through non_smtpd_milters: it waits in the queue, undelivered.
 	printf 'Subject: local %s\n\nsubmitted locally\n' "$$" |
-		sendmail -C "$tmp/pf/etc" -f sender@example.test alice@example.test || fail "sendmail(1) submission"
+		mta_submit_local sender@example.test alice@example.test || fail "sendmail(1) submission"
 	for ((i = 0; i < 40; i++)); do
 		grep -q 'milter-reject: CONNECT' "$tmp/pf/log/maillog" && break
 		sleep 0.05
@@ -148,6 +157,20 @@ if [ "$rc" -eq 2 ]; then
 elif [ "$rc" -ne 0 ]; then
 	fail "sendmail unpack"
 else
+	note "sendmail: the admins' sample builds"
+	{
+		echo "include(\`$MTA_SENDMAIL_ROOT/usr/share/sendmail/cf/m4/cf.m4')dnl"
+		echo "OSTYPE(\`linux')dnl"
+		cat "$here/../../conf/sendmail.mc.sample"
+		echo "MAILER(\`local')dnl"
+		echo "MAILER(\`smtp')dnl"
+	} >"$tmp/sample.mc"
+	m4 "$tmp/sample.mc" >"$tmp/sample.cf" 2>"$tmp/sample.err" || fail "m4 on the sample: $(cat "$tmp/sample.err")"
+	[ ! -s "$tmp/sample.err" ] || fail "m4 on the sample: $(cat "$tmp/sample.err")"
+	grep -q '^Xfaxgate, S=inet:10025@127.0.0.1, F=T, ' "$tmp/sample.cf" || fail "sample: no milter"
+	grep -q '^O Milter.macros.envfrom=.*{auth_authen}.*{client_addr}' "$tmp/sample.cf" || fail "sample: macros"
+	grep -q '^C{R}fax.example.com$' "$tmp/sample.cf" || fail "sample: fax domain not a relay domain"
+
 	note "sendmail: milter down"
 	sendmail_start "$tmp/sm" "$closed" || fail "sendmail_start"
 	grep -q "^Xfaxgate, S=inet:$closed@127.0.0.1, F=T" "$tmp/sm/sm/sendmail.cf" || fail "no milter in sendmail.cf"
@@ -179,6 +202,9 @@ else
 	expect_delivered_intact alice "$msg"
 	mta_wait_delivered fax 1 10 || fail "sendmail: the leftover fax recipient is not visible"
 	grep -qFx "X-Sink-Rcpt: $faxrcpt" "$(mta_messages fax)" || fail "sendmail: leftover unnamed"
+	printf 'Subject: local %s\n\nsubmitted locally\n' "$$" |
+		mta_submit_local sender@example.test bob@example.test || fail "sendmail: local submission"
+	mta_wait_delivered bob 1 10 || fail "sendmail: local submission not delivered"
 	if [ "$MTA_SASL" = 1 ]; then
 		note "sendmail: AUTH"
 		# Its SASL configuration is mounted in its own mount namespace only.
