@@ -206,7 +206,7 @@ virtual_mailbox_base = $dir/mail
 virtual_mailbox_maps = texthash:$etc/vmailbox
 virtual_uid_maps = static:65534
 virtual_gid_maps = static:65534
-# Nothing leaves this instance: mail to other domains bounces (to postmaster's Maildir at worst).
+# Nothing leaves this instance: smtpd refuses other domains at RCPT time (error transport).
 default_transport = error:5.7.1 this test instance sends no mail out
 relay_transport = error:5.7.1 this test instance sends no mail out
 smtpd_relay_restrictions = permit_mynetworks, permit_sasl_authenticated, reject_unauth_destination
@@ -277,7 +277,7 @@ EOF
 
 postfix_stop() {
 	[ "$MTA_KIND" = postfix ] && [ -n "$MTA_PID" ] || return 0
-	local pids i
+	local pids
 	# The master's children (smtpd, qmgr ...) end with it; collect them first to wait for them.
 	pids=$(mta_pids)
 	kill -TERM "$MTA_PID" 2>/dev/null
@@ -348,7 +348,7 @@ f=$(date +%s.%N).$$.mx
 mv "$root/$box/tmp/$f" "$root/$box/new/$f" || exit 75
 EOF
 	chmod 755 "$sm/deliver"
-	# Nothing leaves the instance: other domains bounce at once.
+	# Nothing leaves the instance: other domains are refused at RCPT time (error mailer).
 	printf '%s\n' "$MTA_DOMAIN filesink:local" "$MTA_FAX_DOMAIN filesink:fax" \
 		'. error:5.7.1:550 this test instance sends no mail out' >"$sm/mailertable"
 	printf 'hosts files\naliases files\n' >"$sm/service.switch"
@@ -379,7 +379,7 @@ define(\`confDONT_PROBE_INTERFACES', \`True')dnl
 define(\`confTO_IDENT', \`0s')dnl
 dnl Scratch folders live under the world-writable /tmp, which Sendmail distrusts.
 define(\`confDONT_BLAME_SENDMAIL', \`MapInUnsafeDirPath, TrustStickyBit')dnl
-define(\`confMILTER_MACROS_CONNECT', \`j, _, {daemon_name}, {if_name}, {if_addr}, {client_addr}, {client_name}')dnl
+define(\`confMILTER_MACROS_CONNECT', \`j, _, {daemon_name}, {if_name}, {if_addr}, {client_addr}, {client_name}, {client_port}')dnl
 define(\`confMILTER_MACROS_ENVFROM', \`i, {auth_type}, {auth_authen}, {auth_ssf}, {auth_author}, {mail_mailer}, {mail_host}, {mail_addr}, {client_addr}')dnl
 define(\`confMILTER_MACROS_ENVRCPT', \`{rcpt_mailer}, {rcpt_host}, {rcpt_addr}')dnl
 FEATURE(\`no_default_msa')dnl
@@ -457,10 +457,20 @@ sendmail_stop() {
 # ---------------------------------------------------------------------------------------------------
 # Process helpers
 
-# mta_pids: the instance's processes, the master (or daemon) first, then its descendants.
+# mta_pids: the instance's processes, the master (or daemon) first, then its descendants. Sendmail's
+# delivery processes outlive the SMTP child that forked them and are reparented away from the
+# daemon: there, every process in the daemon's private UTS namespace counts.
 mta_pids() {
+	local ns p
 	[ -n "$MTA_PID" ] || return 0
 	echo "$MTA_PID"
+	if [ "$MTA_KIND" = sendmail ] && ns=$(readlink "/proc/$MTA_PID/ns/uts" 2>/dev/null); then
+		for p in /proc/[0-9]*; do
+			[ "${p#/proc/}" != "$MTA_PID" ] && [ "$(readlink "$p/ns/uts" 2>/dev/null)" = "$ns" ] &&
+				echo "${p#/proc/}"
+		done
+		return 0
+	fi
 	_mta_children "$MTA_PID"
 }
 
