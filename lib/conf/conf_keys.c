@@ -113,9 +113,9 @@ const struct cfg_key conf_keys[] = {
       "E.164 prefixes never allowed; they override everything else."),
 
     K(policy_allow_authenticated, CFG_BOOL, "no", 0, 0, NULL, "Every SMTP-authenticated user may fax."),
-    K(policy_trusted_networks, CFG_LIST, "127.0.0.0/8 ::1", 0, 0, NULL,
+    K(policy_trusted_networks, CFG_LIST, "", 0, 0, NULL,
       "Clients (internal mail servers) whose envelope sender is believed; mail from other clients "
-      "is identified only by SMTP authentication."),
+      "is identified only by SMTP authentication. Local submissions come from 127.0.0.1."),
     K(policy_allow_networks, CFG_LIST, "", 0, 0, NULL,
       "Client networks from which anyone may fax, e.g. a scanner VLAN, in CIDR form."),
     K(policy_allow_senders, CFG_LIST, "", 0, 0, NULL,

@@ -221,11 +221,15 @@ static bool walk_is_tnef(GMimeContentType *ct, const char *filename, const struc
 	return sig && filename != NULL && strcasecmp(filename, "winmail.dat") == 0;
 }
 
-/* "From: ...", "Date: ..." above a forwarded message's text. */
+/*
+ * "From: ...", "Date: ..." above a forwarded message's text, after a title line: a text starting
+ * with "From:" would be taken for a mail by content detection, and mail is not faxed as such.
+ */
 static void walk_note(GMimeMessage *msg, struct buf *out)
 {
 	static const char *const names[] = {"From", "Date", "Subject", "To", "Cc"};
 
+	buf_puts(out, "---------- Forwarded message ----------\n");
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		const char *v = g_mime_object_get_header(GMIME_OBJECT(msg), names[i]);
 		char *dec;

@@ -12,7 +12,7 @@ cfg=$(conf milter \
 	"db_path = $tmp/queue.db" "milter_socket = $sock" \
 	"fax_domains = fax.example.test, fax2.example.test" \
 	"dial_country_code = 49" "dial_area_code = 30" \
-	"policy_allow_senders = @example.test" "render_workers = 1")
+	"policy_allow_senders = @example.test" "policy_trusted_networks = 127.0.0.0/8" "render_workers = 1")
 "$faxctl" -c "$cfg" db upgrade >/dev/null || fail "faxctl db upgrade failed"
 
 "$build/bin/faxmilter" -c "$cfg" 2>"$tmp/milter.log" &

@@ -12,6 +12,7 @@
 #                  Returns non-zero, after printing the server's log, when anything fails.
 #   pg_psql ARGS   psql as superuser postgres over the socket (e.g. pg_psql -d faxgate -c 'SQL')
 #   pg_stop        stop the server by PID (fast shutdown, SIGKILL after 15 s); safe to call twice.
+#   pg_restart DIR start the cluster pg_start made in DIR again, on the same port (after pg_stop).
 #
 # Call pg_stop from the caller's EXIT trap. DIR's parent folders must be traversable by postgres;
 # pg_start makes DIR itself traversable (mode 0711). PG_BIN may be set to choose the server version.
@@ -65,4 +66,16 @@ pg_stop() {
 	done
 	[ "$i" -lt 150 ] || kill -KILL "$PG_PID" 2>/dev/null
 	PG_PID=
+}
+
+pg_restart() {
+	local dir=$1
+	(cd / && runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$dir/pg/data" -l "$dir/pg/server.log" -w -t 30 \
+		-o "-c listen_addresses=$PG_HOST -p $PG_PORT -c unix_socket_directories=$PG_SOCK -c fsync=off" \
+		start >/dev/null) || {
+		cat "$dir/pg/server.log" >&2
+		return 1
+	}
+	PG_PID=$(head -n 1 "$dir/pg/data/postmaster.pid")
+	export PG_PID
 }

@@ -271,6 +271,7 @@ static void test_gmail(void **state)
 static void test_forwarded(void **state)
 {
 	static const char fwd[] =
+	    "---------- Forwarded message ----------\n"
 	    "From: Bob <bob@example.org>\nDate: Mon, 23 Nov 2026 16:00:00 +0000\n"
 	    "Subject: Quarterly figures\nTo: Carla <carla@example.com>\n\nFigures attached.\n";
 	/* the line end before a boundary belongs to the boundary */
