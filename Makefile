@@ -146,6 +146,13 @@ install: $(BIN) $(HELPER)
 	install -m 644 conf/faxgate.conf $(DESTDIR)$(DATADIR)/faxgate.conf.sample
 	test -e $(DESTDIR)$(SYSCONFDIR)/faxgate.conf || \
 	    install -m 640 conf/faxgate.conf $(DESTDIR)$(SYSCONFDIR)/faxgate.conf
+	@# On the real system (no DESTDIR) as root: the service user and its state folder (run_user).
+	if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" -eq 0 ]; then \
+	    id faxgate >/dev/null 2>&1 || useradd --system --home-dir /var/lib/faxgate --no-create-home \
+	        --shell /usr/sbin/nologin faxgate; \
+	    install -d -o faxgate -g faxgate -m 750 /var/lib/faxgate; \
+	    chgrp faxgate $(SYSCONFDIR)/faxgate.conf; \
+	fi
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

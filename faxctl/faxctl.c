@@ -13,6 +13,7 @@
  * in sandboxed children exactly as the milter does it.
  */
 #include "faxctl.h"
+#include "util/privdrop.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -53,6 +54,12 @@ int faxctl_load_conf(struct faxctl *ctl)
 		return -1;
 	}
 	conf_log_open(&ctl->conf, "faxctl", true);
+	/* The queue's files must belong to the user the daemons run as, whoever runs faxctl. */
+	if (ctl->as_service && privdrop_switch(ctl->conf.run_user, &err) < 0) {
+		fprintf(stderr, "faxctl: %s\n", buf_cstr(&err));
+		buf_free(&err);
+		return -1;
+	}
 	buf_free(&err);
 	return 0;
 }
@@ -84,6 +91,7 @@ int main(int argc, char **argv)
 	argc -= optind;
 	argv += optind;
 	optind = 0; /* full reset: subcommands parse with their own rules */
+	ctl.as_service = strcmp(cmd, "config") != 0 && strcmp(cmd, "render") != 0;
 	if (strcmp(cmd, "config") == 0)
 		rc = faxctl_config(&ctl, argc, argv);
 	else if (strcmp(cmd, "render") == 0)

@@ -4,6 +4,8 @@
 #ifndef FAXGATE_FAXCTL_H
 #define FAXGATE_FAXCTL_H
 
+#include <stdbool.h>
+
 #include "conf/conf.h"
 
 /* Exit codes shared by all commands. */
@@ -18,6 +20,7 @@ enum faxctl_exit {
 struct faxctl {
 	const char *conf_path; /* -c, or NULL for the default file if it exists */
 	struct conf conf;
+	bool as_service; /* a queue command: run as run_user (see faxctl_load_conf) */
 };
 
 int faxctl_config(struct faxctl *ctl, int argc, char **argv);

@@ -28,6 +28,7 @@
 #include "milter.h"
 #include "runtime.h"
 #include "util/log.h"
+#include "util/privdrop.h"
 
 static const char *milter_conf_path;
 
@@ -199,6 +200,14 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	conf_log_open(&rt->conf, "faxmilter", false);
+	if (privdrop_switch(rt->conf.run_user, &err) < 0) {
+		fprintf(stderr, "faxmilter: %s\n", buf_cstr(&err));
+		log_error("%s", buf_cstr(&err));
+		buf_free(&err);
+		return 1;
+	}
+	if (geteuid() == 0)
+		log_warning("running as root: set run_user to a user of its own");
 	runtime_install(rt);
 	return milter_master();
 }

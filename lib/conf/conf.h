@@ -21,6 +21,9 @@ enum conf_fax_body { CONF_BODY_AUTO, CONF_BODY_COVER, CONF_BODY_PAGES, CONF_BODY
 enum conf_ldap_type { CONF_LDAP_AD, CONF_LDAP_DOMINO, CONF_LDAP_GENERIC };
 
 struct conf {
+	/* the service user */
+	char *run_user;
+
 	/* logging */
 	int log_target;
 	int log_level; /* enum log_level */

@@ -16,6 +16,9 @@
 #define MB (1024L * 1024)
 
 const struct cfg_key conf_keys[] = {
+    K(run_user, CFG_STRING, "faxgate", 0, 0, NULL,
+      "User the daemons and faxctl's queue commands switch to when started as root; empty: stay root "
+      "(not recommended)."),
     K(log_target, CFG_ENUM, "syslog", 0, 0, "syslog|stderr", "Where daemons log; tools log to stderr."),
     K(log_level, CFG_ENUM, "notice", 0, 0, "error|warning|notice|info|debug", "Lowest severity logged."),
     K(log_facility, CFG_ENUM, "mail", 0, 0,
@@ -134,7 +137,8 @@ const struct cfg_key conf_keys[] = {
     K(ldap_bind_password_file, CFG_PATH, "", 0, 0, NULL,
       "File holding the service account's password (keep it readable by faxgate only)."),
     K(ldap_starttls, CFG_BOOL, "no", 0, 0, NULL, "Use StartTLS on ldap:// connections."),
-    K(ldap_ca_file, CFG_PATH, "", 0, 0, NULL, "CA certificates to verify the directory servers; empty: system."),
+    K(ldap_ca_file, CFG_PATH, "", 0, 0, NULL,
+      "CA certificates to verify the directory servers; empty: system."),
     K(ldap_user_filter, CFG_STRING, "", 0, 0, NULL,
       "Filter finding a user by mail address or login, %s standing for it (escaped); empty: by ldap_type."),
     K(ldap_timeout, CFG_DURATION, "5s", 1, 120, NULL, "How long one directory query may take."),

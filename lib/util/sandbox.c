@@ -167,6 +167,11 @@ static void sandbox_child_namespaces(const struct sandbox_prep *p, int flags, bo
 {
 	if (unshare(flags) == 0)
 		return;
+	/*
+	 * A service that left root is not dumpable, which makes its /proc/self/uid_map root's: the
+	 * child (about to exec a converter, which is dumpable anyway) must be able to write its own.
+	 */
+	prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
 	if (unshare(CLONE_NEWUSER | flags) < 0)
 		sandbox_child_fail(p, STEP_NAMESPACES, 0);
 	if ((sandbox_write_file("/proc/self/setgroups", "deny") < 0 ||

@@ -36,14 +36,19 @@ note() {
 
 # The configuration every test starts from: the build tree is not installed, so the cover template
 # comes from the source tree.
-base_conf=("render_cover_template = $top/conf/cover.tmpl")
+base_conf=("render_cover_template = $top/conf/cover.tmpl" "run_user = ")
 printf '%s\n' "${base_conf[@]}" >"$tmp/base.conf"
 
-# conf NAME LINES...: write a configuration file (the base one plus LINES) and print its path.
+# conf NAME LINES...: write a configuration file (the base one plus LINES; a key in LINES replaces
+# the base's) and print its path.
 conf() {
-	local f=$tmp/$1.conf
+	local f=$tmp/$1.conf line
 	shift
-	printf '%s\n' "${base_conf[@]}" "$@" >"$f"
+	: >"$f"
+	for line in "${base_conf[@]}"; do
+		printf '%s\n' "$@" | grep -q "^${line%% =*} =" || printf '%s\n' "$line" >>"$f"
+	done
+	printf '%s\n' "$@" >>"$f"
 	echo "$f"
 }
 

@@ -144,12 +144,12 @@ check_store() { # NAME CONF
 }
 
 # SQLite: the folder is made, private.
-printf 'db_path = %s/sqlite/var/queue.db\ndb_timeout = 2s\n' "$tmp" >"$tmp/sqlite.conf"
+printf 'run_user = \ndb_path = %s/sqlite/var/queue.db\ndb_timeout = 2s\n' "$tmp" >"$tmp/sqlite.conf"
 check_store SQLite "$tmp/sqlite.conf"
 [ "$(stat -c %a "$tmp/sqlite/var")" = 750 ] || fail "SQLite folder mode $(stat -c %a "$tmp/sqlite/var")"
 [ "$(stat -c %a "$tmp/sqlite/var/queue.db")" = 640 ] || fail "SQLite file mode $(stat -c %a "$tmp/sqlite/var/queue.db")"
 
-printf 'db_driver = postgresql\ndb_conninfo = %s\ndb_timeout = 3s\n' "$FAXGATE_TEST_PG" >"$tmp/pg.conf"
+printf 'run_user = \ndb_driver = postgresql\ndb_conninfo = %s\ndb_timeout = 3s\n' "$FAXGATE_TEST_PG" >"$tmp/pg.conf"
 pg_psql -q -d faxgate -c 'DROP TABLE IF EXISTS pages, jobs, schema_version CASCADE' >/dev/null
 check_store PostgreSQL "$tmp/pg.conf"
 
@@ -168,7 +168,7 @@ concurrent_upgrade() {
 	n=$("$@")
 	[ "$n" = 1 ] || fail "$name: schema_version has $n rows after concurrent upgrades"
 }
-printf 'db_path = %s/concurrent/queue.db\n' "$tmp" >"$tmp/concurrent.conf"
+printf 'run_user = \ndb_path = %s/concurrent/queue.db\n' "$tmp" >"$tmp/concurrent.conf"
 concurrent_upgrade SQLite "$tmp/concurrent.conf" sqlite3 "$tmp/concurrent/queue.db" 'SELECT COUNT(*) FROM schema_version'
 pg_psql -q -d faxgate -c 'DROP TABLE IF EXISTS pages, jobs, schema_version CASCADE' >/dev/null
 concurrent_upgrade PostgreSQL "$tmp/pg.conf" pg_psql -qtA -d faxgate -c 'SELECT COUNT(*) FROM schema_version'
@@ -176,12 +176,12 @@ note "concurrent upgrades: each migration applied once"
 
 # The migrations travel inside the program: a copy far from the source tree makes a new database.
 cp "$faxctl" "$tmp/faxctl-copy"
-printf 'db_path = %s/elsewhere/queue.db\n' "$tmp" >"$tmp/elsewhere.conf"
+printf 'run_user = \ndb_path = %s/elsewhere/queue.db\n' "$tmp" >"$tmp/elsewhere.conf"
 (cd / && "$tmp/faxctl-copy" -c "$tmp/elsewhere.conf" db upgrade >/dev/null 2>&1) || fail "a copied faxctl cannot upgrade"
 (cd / && "$tmp/faxctl-copy" -c "$tmp/elsewhere.conf" db version | grep -q current) || fail "copied faxctl: version"
 
 # Passwords never show, whatever goes wrong.
-printf 'db_driver = postgresql\ndb_conninfo = %s password=Wr0ngPassw0rd\n' "$FAXGATE_TEST_PG" >"$tmp/wrong.conf"
+printf 'run_user = \ndb_driver = postgresql\ndb_conninfo = %s password=Wr0ngPassw0rd\n' "$FAXGATE_TEST_PG" >"$tmp/wrong.conf"
 run "$tmp/wrong.conf" jobs
 expect 1 "wrong password"
 grep -q 'Wr0ngPassw0rd' "$tmp/err" && fail "the password is in the message: $(cat "$tmp/err")"
