@@ -155,12 +155,16 @@ static void test_senderlist(void **state)
 	buf_free(&err);
 }
 
-/* A configuration: the defaults, then "key=value" pairs up to a NULL or n of them. */
+/*
+ * A configuration: the defaults with loopback as a trusted relay (the cases' local mail server),
+ * then "key=value" pairs up to a NULL or n of them.
+ */
 static void conf_with_list(struct conf *c, const char *const *kv, size_t n)
 {
 	struct buf err = BUF_INIT;
 
 	assert_int_equal(conf_load(c, NULL, &err), 0);
+	assert_int_equal(cfg_set(conf_keys, c, "policy_trusted_networks", "127.0.0.0/8 ::1", &err), 0);
 	for (size_t i = 0; i < n && kv[i]; i++) {
 		const char *eq = strchr(kv[i], '=');
 		char key[64];
