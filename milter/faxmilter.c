@@ -204,6 +204,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "faxmilter: %s\n", buf_cstr(&err));
 		log_error("%s", buf_cstr(&err));
 		buf_free(&err);
+		runtime_put(rt);
 		return 1;
 	}
 	if (geteuid() == 0)
