@@ -19,6 +19,9 @@ enum conf_log_target { CONF_LOG_SYSLOG, CONF_LOG_STDERR };
 enum conf_db_driver { CONF_DB_SQLITE, CONF_DB_POSTGRESQL };
 enum conf_fax_body { CONF_BODY_AUTO, CONF_BODY_COVER, CONF_BODY_PAGES, CONF_BODY_NONE };
 enum conf_ldap_type { CONF_LDAP_AD, CONF_LDAP_DOMINO, CONF_LDAP_GENERIC };
+enum conf_line_driver { CONF_LINE_SIM, CONF_LINE_SIP };
+enum conf_sim_timing { CONF_SIM_UNPACED, CONF_SIM_REALTIME };
+enum conf_sim_law { CONF_LAW_ULAW, CONF_LAW_ALAW };
 
 struct conf {
 	/* the service user */
@@ -109,6 +112,46 @@ struct conf {
 	char *ldap_user_filter;
 	long ldap_timeout;
 	long ldap_cache_time;
+
+	/* faxd: sending and receiving */
+	char *faxd_name;
+	long faxd_lease;
+	long faxd_poll;
+	long faxd_max_per_destination;
+	long faxd_call_timeout;
+	long faxd_stall_timeout;
+	bool fax_ecm;
+	long fax_max_speed;
+	char *fax_station_id;
+	char *fax_header;
+
+	/* retries by cause */
+	long retry_busy;
+	long retry_no_answer;
+	long retry_voice;
+	long retry_dropped;
+	long retry_protocol;
+	long retry_line;
+	long retry_max_attempts;
+	long retry_max_age;
+	bool retry_skip_confirmed;
+
+	/* lines */
+	int line_driver;
+	long line_count;
+	char *line_numbers;
+	long line_failures_down;
+	long line_retest;
+
+	/* the simulated telephone network */
+	char *sim_socket;
+	char *sim_plan;
+	int sim_timing;
+	int sim_law;
+
+	/* keeping */
+	long archive_days;
+	long purge_days;
 };
 
 extern const struct cfg_key conf_keys[];

@@ -1,0 +1,64 @@
+/*
+ * faxsession.h - one fax call's T.30 over audio, with spandsp: pages out, or pages in.
+ *
+ * The caller feeds 8 kHz linear audio received from the line and gets the audio to send back, in
+ * blocks (normally 160 samples, 20 ms); the session knows nothing of lines or timing, so the same
+ * code runs over the simulated network unpaced or in real time, or over RTP. Pages come from and go
+ * to struct fax_page_list (MMR pages, as the queue stores them). spandsp reads pages from a TIFF
+ * file: the session writes the pages to a private temporary TIFF before the call, and reads the
+ * received TIFF back at the end; both are removed by faxsession_free.
+ */
+#ifndef FAXGATE_FAX_FAXSESSION_H
+#define FAXGATE_FAX_FAXSESSION_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "render/mmr.h"
+#include "util/buf.h"
+
+struct faxsession_params {
+	bool calling;           /* true: we send (pages); false: we answer and receive */
+	const char *station_id; /* local TSI/CSI, at most 20 characters; "" none */
+	const char *header;     /* header line text for each sent page ("" none); spandsp adds the page number */
+	bool ecm;
+	int max_speed;          /* 14400, 12000, 9600, 7200, 4800, 2400 */
+	/* sending */
+	const struct fax_page_list *pages; /* all of the job's pages */
+	int first_page;                    /* 0-based: pages before it were confirmed by an earlier call */
+	int resolution;                    /* enum fax_resolution of the pages */
+	const char *tmpdir;                /* where the temporary TIFF files go */
+};
+
+struct faxsession_result {
+	int t30_code;           /* spandsp completion code (T30_ERR_OK = 0) */
+	bool fax_answered;      /* the remote spoke T.30 at all */
+	int pages_confirmed;    /* sending: pages the remote confirmed in this call */
+	int pages_received;     /* receiving: pages received */
+	char remote_id[21];     /* remote TSI/CSI, printable ASCII */
+	int bit_rate;
+	bool ecm;
+	int resolution;         /* receiving: enum fax_resolution of the pages (-1 unknown) */
+	struct fax_page_list rx_pages; /* receiving: the pages, MMR; owned by the result */
+	int *rx_bad_rows;              /* receiving: bad rows of each page (rx_pages.count entries) */
+};
+
+struct faxsession;
+
+/* NULL with the reason in err (e.g. no pages, cannot write the temporary TIFF). */
+struct faxsession *faxsession_new(const struct faxsession_params *p, struct buf *err);
+/*
+ * n samples in from the line, n samples out to send. Returns true while the call goes on, false
+ * once T.30 has finished (then hang up and read the result).
+ */
+bool faxsession_audio(struct faxsession *s, const int16_t *in, int16_t *out, int n);
+/* A counter that grows whenever the call makes progress (phase change, page done): for the watchdog. */
+unsigned long faxsession_progress(const struct faxsession *s);
+/* End the call now (cancel, watchdog, hang-up by the line): T.30 stops, result says so. */
+void faxsession_terminate(struct faxsession *s);
+/* The result; call after faxsession_audio returned false or after faxsession_terminate. */
+void faxsession_result(struct faxsession *s, struct faxsession_result *r);
+void faxsession_result_free(struct faxsession_result *r);
+void faxsession_free(struct faxsession *s);
+
+#endif

@@ -1,0 +1,68 @@
+/*
+ * line.h - faxd's telephone lines, behind one interface for every kind: the simulated network
+ * (sim) now, SIP trunks later.
+ *
+ * One driver serves all of faxd's lines (numbered 0 .. line_count-1). faxd runs one event loop:
+ * it waits on line_fd(), takes events with line_next_event(), and drives each line's call. The
+ * network paces the audio: every LINE_EV_AUDIO brings one block of received audio (linear 16-bit,
+ * 8 kHz, normally 160 samples = 20 ms) and must be answered, on that line, by exactly one
+ * line_send_audio() of the same length, at once. In real time a block arrives every 20 ms; unpaced,
+ * the next block arrives as soon as the answer is in, so a call of minutes takes seconds. G.711
+ * companding is the driver's business.
+ */
+#ifndef FAXGATE_LINE_LINE_H
+#define FAXGATE_LINE_LINE_H
+
+#include <stdint.h>
+
+#include "conf/conf.h"
+#include "util/buf.h"
+
+#define LINE_MAX_BLOCK 480 /* most samples in one audio block (60 ms) */
+
+enum line_event_type {
+	LINE_EV_NONE = 0,
+	LINE_EV_RINGING,    /* our outgoing call rings at the far end */
+	LINE_EV_ANSWERED,   /* our outgoing call was answered */
+	LINE_EV_BUSY,       /* far end busy */
+	LINE_EV_NO_ANSWER,  /* far end did not answer in time */
+	LINE_EV_UNASSIGNED, /* no such number */
+	LINE_EV_CONGESTION, /* the network or our line cannot place the call */
+	LINE_EV_HANGUP,     /* the far end (or the network) ended the call */
+	LINE_EV_INCOMING,   /* a call for us: caller, called, subaddress filled in */
+	LINE_EV_AUDIO,      /* a block of received audio: answer with line_send_audio */
+	LINE_EV_DOWN,       /* the line (or the whole driver) lost its network */
+	LINE_EV_UP,         /* ... and has it again */
+};
+
+struct line_event {
+	enum line_event_type type;
+	int line;             /* -1: every line (DOWN/UP of the driver) */
+	char caller[32];      /* INCOMING: caller id as the network gave it ("" unknown) */
+	char called[32];      /* INCOMING: the number dialled (DID) */
+	char subaddress[21];  /* INCOMING: T.33 sub-address, "" none */
+	int nsamples;         /* AUDIO */
+	int16_t samples[LINE_MAX_BLOCK];
+};
+
+struct line_driver;
+
+/* Connect to the network configured (line_driver, sim_socket...); NULL with the reason in err. */
+struct line_driver *line_open(const struct conf *conf, struct buf *err);
+void line_close(struct line_driver *d);
+/* A descriptor to poll for POLLIN: events are waiting. */
+int line_fd(const struct line_driver *d);
+/* Next event, without waiting; 0 and LINE_EV_NONE when there is none; -1 when the network is gone. */
+int line_next_event(struct line_driver *d, struct line_event *ev);
+/* Place a call; the outcome comes as events. caller_id may be "". -1 when the line is not idle. */
+int line_dial(struct line_driver *d, int line, const char *dial, const char *caller_id);
+/* Answer an INCOMING call. */
+int line_answer(struct line_driver *d, int line);
+/* End the call on the line (or refuse an INCOMING one); the line is idle afterwards. */
+int line_hangup(struct line_driver *d, int line);
+/* The answer to a LINE_EV_AUDIO. */
+int line_send_audio(struct line_driver *d, int line, const int16_t *samples, int n);
+/* Number of lines the driver has. */
+int line_count(const struct line_driver *d);
+
+#endif
