@@ -3,6 +3,8 @@
  * `faxctl cancel|hold|release|retry ID`.
  *
  * `faxctl jobs` shows the newest JOBS_DEFAULT_LIMIT jobs unless told otherwise (and says so).
+ * `faxctl job ID --tiff OUT.tif` writes the job's stored pages as a fax TIFF, each page's MMR strip
+ * as it was queued, so what a call would send can be looked at or sent by hand.
  *
  * Exit status: 0 done, 1 failed (no such job, the job's status does not allow the action, the
  * database cannot be used), 2 bad command line.
@@ -17,6 +19,7 @@
 #include "faxctl.h"
 #include "jobshow.h"
 #include "queue/queue.h"
+#include "render/faxtiff.h"
 
 /* Jobs listed unless --limit says otherwise: a big queue must not flood the terminal or the memory. */
 #define JOBS_DEFAULT_LIMIT 1000
@@ -131,22 +134,61 @@ int faxctl_jobs(struct faxctl *ctl, int argc, char **argv)
 	return FAXCTL_OK;
 }
 
+/* The job's pages into a fax TIFF at path, with the job's resolution and paper. */
+static int jobs_write_tiff(struct queue *q, const struct job *j, const char *path)
+{
+	struct fax_page_list pages = {0};
+	struct fax_geometry g;
+	struct buf err = BUF_INIT;
+	char msg[256] = "";
+	int rc = -1;
+
+	if (queue_job_pages(q, j->id, &pages, &err) != QUEUE_OK) {
+		fprintf(stderr, "faxctl: cannot read the pages of job %lld: %s\n", (long long)j->id,
+		        buf_cstr(&err));
+		goto out;
+	}
+	geometry_init(&g, (enum fax_resolution)j->resolution, (enum fax_paper)j->paper);
+	if (faxtiff_write(path, &pages, &g, "faxgate faxctl", msg, sizeof(msg)) < 0) {
+		fprintf(stderr, "faxctl: %s: %s\n", path, msg);
+		goto out;
+	}
+	printf("%s: %zu pages, %s, %s (job %lld)\n", path, pages.count, geometry_resolution_name(g.res),
+	       geometry_paper_name(g.paper), (long long)j->id);
+	rc = 0;
+out:
+	fax_page_list_free(&pages);
+	buf_free(&err);
+	return rc;
+}
+
 int faxctl_job(struct faxctl *ctl, int argc, char **argv)
 {
-	static const struct option opts[] = {{"json", no_argument, NULL, 'j'}, {NULL, 0, NULL, 0}};
+	static const struct option opts[] = {
+	    {"json", no_argument, NULL, 'j'},
+	    {"tiff", required_argument, NULL, 't'},
+	    {NULL, 0, NULL, 0},
+	};
+	const char *tiff = NULL;
 	bool json = false;
 	int64_t id;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "j", opts, NULL)) != -1) {
-		if (c != 'j') {
-			fprintf(stderr, "usage: faxctl job [--json] ID\n");
+	while ((c = getopt_long(argc, argv, "jt:", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			json = true;
+			break;
+		case 't':
+			tiff = optarg;
+			break;
+		default:
+			fprintf(stderr, "usage: faxctl job [--json] [--tiff OUT.tif] ID\n");
 			return FAXCTL_USAGE;
 		}
-		json = true;
 	}
 	if (optind != argc - 1) {
-		fprintf(stderr, "usage: faxctl job [--json] ID\n");
+		fprintf(stderr, "usage: faxctl job [--json] [--tiff OUT.tif] ID\n");
 		return FAXCTL_USAGE;
 	}
 	if (jobs_parse_id(argv[optind], &id) < 0)
@@ -158,21 +200,26 @@ int faxctl_job(struct faxctl *ctl, int argc, char **argv)
 	if (jobs_open(ctl, &q) < 0)
 		return FAXCTL_FAIL;
 	enum queue_rc rc = queue_job_get(q, id, &j, &err);
-	queue_close(q);
 	if (rc != QUEUE_OK) {
+		queue_close(q);
 		fprintf(stderr, "faxctl: %s\n", buf_cstr(&err));
 		buf_free(&err);
 		return FAXCTL_FAIL;
 	}
-	if (json) {
+	int ret = FAXCTL_OK;
+	if (tiff) {
+		if (jobs_write_tiff(q, &j, tiff) < 0)
+			ret = FAXCTL_FAIL;
+	} else if (json) {
 		jobshow_json(stdout, &j);
 		fputc('\n', stdout);
 	} else {
 		jobshow_fields(stdout, &j);
 	}
+	queue_close(q);
 	job_free(&j);
 	buf_free(&err);
-	return FAXCTL_OK;
+	return ret;
 }
 
 int faxctl_job_action(struct faxctl *ctl, int argc, char **argv)

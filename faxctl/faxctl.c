@@ -6,7 +6,7 @@
  *	faxctl [-c CONF] render [options] -o OUT.tif IN...
  *	faxctl [-c CONF] db upgrade|version
  *	faxctl [-c CONF] jobs [--status S] [--limit N] [--json]
- *	faxctl [-c CONF] job [--json] ID
+ *	faxctl [-c CONF] job [--json] [--tiff OUT.tif] ID
  *	faxctl [-c CONF] cancel|hold|release|retry ID
  *
  * faxctl runs with the privileges of whoever calls it; documents given to `render` are converted
@@ -37,6 +37,7 @@ static void faxctl_usage(FILE *f)
 	           "  jobs [--status S] [--limit N (default 1000, 0: all)] [--json]\n"
 	           "                        list jobs, newest first\n"
 	           "  job [--json] ID       show every field of a job\n"
+	           "  job --tiff OUT.tif ID write the job's pages as a fax TIFF\n"
 	           "  cancel|hold|release|retry ID\n"
 	           "                        act on a job\n");
 }

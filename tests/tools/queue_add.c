@@ -1,9 +1,11 @@
 /*
  * queue_add - put test jobs into the queue, with made-up pages, in one transaction.
  *
- * usage: queue_add -c CONF [-n JOBS] [-p PAGES] [-k KEY_PREFIX] [-s SENDER] [-u AUTH_USER]
- *                  [-t SUBJECT] [NUMBER]
+ * usage: queue_add -c CONF [-n JOBS] [-p PAGES | -f FAX.tif] [-k KEY_PREFIX] [-s SENDER]
+ *                  [-u AUTH_USER] [-t SUBJECT] [NUMBER]
  * Prints the id of each job. Job i gets dedupe key KEY_PREFIX-i (default: none, so no dedupe).
+ * -f stores the MMR strips of a fax TIFF (one strip a page, as faxctl render writes them) as the
+ * pages, with the TIFF's resolution, so a job holds real pages that can be sent.
  * Exit status: 0 all stored, 1 failure (nothing stored), 3 a duplicate (nothing stored), 2 usage.
  */
 #include <getopt.h>
@@ -11,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#include <tiffio.h>
 
 #include "conf/conf.h"
 #include "queue/queue.h"
@@ -20,8 +24,8 @@
 static void usage(void)
 {
 	fprintf(stderr,
-	        "usage: queue_add -c CONF [-n JOBS] [-p PAGES] [-k KEY_PREFIX] [-s SENDER] [-u AUTH_USER]\n"
-	        "                 [-t SUBJECT] [NUMBER]\n");
+	        "usage: queue_add -c CONF [-n JOBS] [-p PAGES | -f FAX.tif] [-k KEY_PREFIX] [-s SENDER]\n"
+	        "                 [-u AUTH_USER] [-t SUBJECT] [NUMBER]\n");
 	exit(2);
 }
 
@@ -37,17 +41,53 @@ static void make_pages(struct fax_page_list *l, int n, int job)
 	}
 }
 
+/* The pages of a fax TIFF, each page's one MMR strip as it is; *res gets the fax resolution. */
+static int read_pages(const char *path, struct fax_page_list *l, int *res)
+{
+	TIFF *tif = TIFFOpen(path, "r");
+	float yres = 0;
+
+	if (!tif)
+		return -1;
+	do {
+		uint32_t w = 0, h = 0;
+		uint16_t comp = 0;
+		TIFFGetField(tif, TIFFTAG_IMAGEWIDTH, &w);
+		TIFFGetField(tif, TIFFTAG_IMAGELENGTH, &h);
+		TIFFGetField(tif, TIFFTAG_COMPRESSION, &comp);
+		if (l->count == 0)
+			TIFFGetField(tif, TIFFTAG_YRESOLUTION, &yres);
+		tmsize_t len = TIFFRawStripSize(tif, 0);
+		if (comp != COMPRESSION_CCITTFAX4 || TIFFNumberOfStrips(tif) != 1 || len <= 0 || h == 0) {
+			fprintf(stderr, "queue_add: %s: page %zu is not one MMR strip\n", path, l->count + 1);
+			TIFFClose(tif);
+			return -1;
+		}
+		struct fax_page p = {.width = (int)w, .height = (int)h, .len = (size_t)len};
+		p.data = xmalloc(p.len);
+		if (TIFFReadRawStrip(tif, 0, p.data, len) != len) {
+			free(p.data);
+			TIFFClose(tif);
+			return -1;
+		}
+		fax_page_list_push(l, &p);
+	} while (TIFFReadDirectory(tif));
+	TIFFClose(tif);
+	*res = yres < 150 ? 0 : yres < 300 ? 1 : 2; /* enum fax_resolution */
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *conf_path = NULL, *key = NULL, *sender = "sender@example.com", *auth = NULL;
-	const char *subject = "test fax", *number = "+4930123456";
-	int jobs = 1, pages = 1, c, status = 0;
+	const char *subject = "test fax", *number = "+4930123456", *tiff = NULL;
+	int jobs = 1, pages = 1, c, status = 0, res = 0;
 	struct buf err = BUF_INIT;
 	struct conf conf = {0};
 	struct queue *q;
 
 	log_open("queue_add", LOG_TO_STDERR, NULL);
-	while ((c = getopt(argc, argv, "c:n:p:k:s:u:t:")) != -1) {
+	while ((c = getopt(argc, argv, "c:n:p:f:k:s:u:t:")) != -1) {
 		switch (c) {
 		case 'c':
 			conf_path = optarg;
@@ -57,6 +97,9 @@ int main(int argc, char **argv)
 			break;
 		case 'p':
 			pages = atoi(optarg);
+			break;
+		case 'f':
+			tiff = optarg;
 			break;
 		case 'k':
 			key = optarg;
@@ -101,14 +144,21 @@ int main(int argc, char **argv)
 		    .send_after = (int64_t)time(NULL),
 		    .dedupe_key = dedupe,
 		};
-		make_pages(&l, pages, i);
-		enum queue_rc rc = queue_job_add(q, &j, &l, &err);
-		if (rc == QUEUE_DUPLICATE) {
-			fprintf(stderr, "queue_add: duplicate of job %lld\n", (long long)j.id);
-			status = 3;
-		} else if (rc != QUEUE_OK) {
-			fprintf(stderr, "queue_add: %s\n", buf_cstr(&err));
+		if (tiff && read_pages(tiff, &l, &res) < 0) {
+			fprintf(stderr, "queue_add: cannot read the pages of %s\n", tiff);
 			status = 1;
+		} else {
+			if (!tiff)
+				make_pages(&l, pages, i);
+			j.resolution = res;
+			enum queue_rc rc = queue_job_add(q, &j, &l, &err);
+			if (rc == QUEUE_DUPLICATE) {
+				fprintf(stderr, "queue_add: duplicate of job %lld\n", (long long)j.id);
+				status = 3;
+			} else if (rc != QUEUE_OK) {
+				fprintf(stderr, "queue_add: %s\n", buf_cstr(&err));
+				status = 1;
+			}
 		}
 		ids[i] = j.id;
 		fax_page_list_free(&l);
