@@ -123,6 +123,17 @@ static sfsistat session_envrcpt(SMFICTX *ctx, char **argv)
 	return rcpt_check(ctx, s, argv);
 }
 
+/*
+ * DATA is asked for, not skipped (SMFIP_NODATA), for speed alone: for a skipped stage Postfix still
+ * sends its macros, a packet no reply follows, so the milter's kernel delays the ACK, and Nagle's
+ * algorithm in the MTA then holds back the headers until that ACK comes, about 40 ms later, for
+ * every mail over a TCP socket. An answer to DATA acknowledges at once.
+ */
+static sfsistat session_data(SMFICTX *ctx)
+{
+	return SESSION(ctx) ? SMFIS_CONTINUE : SMFIS_TEMPFAIL;
+}
+
 static sfsistat session_header(SMFICTX *ctx, char *name, char *value)
 {
 	struct session *s = SESSION(ctx);
@@ -219,7 +230,7 @@ static sfsistat session_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long 
 	(void)f3;
 	/* We add nothing and change nothing but recipients; skip the stages we do not use. */
 	*pf0 = f0 & (SMFIF_DELRCPT | SMFIF_ADDHDRS);
-	*pf1 = f1 & (SMFIP_NOHELO | SMFIP_NOUNKNOWN | SMFIP_NODATA);
+	*pf1 = f1 & (SMFIP_NOHELO | SMFIP_NOUNKNOWN);
 	*pf2 = 0;
 	*pf3 = 0;
 	return SMFIS_CONTINUE;
@@ -232,6 +243,7 @@ struct smfiDesc milter_callbacks = {
     .xxfi_connect = session_connect,
     .xxfi_envfrom = session_envfrom,
     .xxfi_envrcpt = session_envrcpt,
+    .xxfi_data = session_data,
     .xxfi_header = session_header,
     .xxfi_eoh = session_eoh,
     .xxfi_body = session_body,
