@@ -20,9 +20,17 @@
 struct faxsession_params {
 	bool calling;           /* true: we send (pages); false: we answer and receive */
 	const char *station_id; /* local TSI/CSI, at most 20 characters; "" none */
-	const char *header;     /* header line text for each sent page ("" none); spandsp adds the page number */
+	/*
+	 * Text of the header line on each sent page ("" none), printable ASCII, at most 50 characters
+	 * (more is cut). spandsp draws the line as "DD-Mon-YYYY  HH:MM  <header>  <station_id>  p.N"
+	 * (local time; N is the job's page number, counting pages before first_page) in 16 extra
+	 * rows at standard resolution (32 at fine) above the page: put neither date nor station id
+	 * in the text.
+	 */
+	const char *header;
 	bool ecm;
-	int max_speed;          /* 14400, 12000, 9600, 7200, 4800, 2400 */
+	/* 14400/12000 (V.17), 9600/7200 (V.29), 4800/2400 (V.27ter): spandsp caps by modem, not rate */
+	int max_speed;
 	/* sending */
 	const struct fax_page_list *pages; /* all of the job's pages */
 	int first_page;                    /* 0-based: pages before it were confirmed by an earlier call */
@@ -31,14 +39,14 @@ struct faxsession_params {
 };
 
 struct faxsession_result {
-	int t30_code;           /* spandsp completion code (T30_ERR_OK = 0) */
-	bool fax_answered;      /* the remote spoke T.30 at all */
-	int pages_confirmed;    /* sending: pages the remote confirmed in this call */
-	int pages_received;     /* receiving: pages received */
-	char remote_id[21];     /* remote TSI/CSI, printable ASCII */
+	int t30_code;        /* spandsp completion code (T30_ERR_OK = 0) */
+	bool fax_answered;   /* the remote spoke T.30 at all */
+	int pages_confirmed; /* sending: pages the remote confirmed in this call */
+	int pages_received;  /* receiving: pages received */
+	char remote_id[21];  /* remote TSI/CSI, printable ASCII */
 	int bit_rate;
 	bool ecm;
-	int resolution;         /* receiving: enum fax_resolution of the pages (-1 unknown) */
+	int resolution;                /* receiving: enum fax_resolution of the pages (-1 unknown) */
 	struct fax_page_list rx_pages; /* receiving: the pages, MMR; owned by the result */
 	int *rx_bad_rows;              /* receiving: bad rows of each page (rx_pages.count entries) */
 };
@@ -52,11 +60,20 @@ struct faxsession *faxsession_new(const struct faxsession_params *p, struct buf 
  * once T.30 has finished (then hang up and read the result).
  */
 bool faxsession_audio(struct faxsession *s, const int16_t *in, int16_t *out, int n);
-/* A counter that grows whenever the call makes progress (phase change, page done): for the watchdog. */
+/*
+ * A counter that grows whenever the call makes progress (a T.30 frame, phase change, page done, and
+ * once a second while a page's image is in flight): for the watchdog. A call spandsp cannot end
+ * (loud noise) leaves it still.
+ */
 unsigned long faxsession_progress(const struct faxsession *s);
 /* End the call now (cancel, watchdog, hang-up by the line): T.30 stops, result says so. */
 void faxsession_terminate(struct faxsession *s);
-/* The result; call after faxsession_audio returned false or after faxsession_terminate. */
+/*
+ * The result; call once, after faxsession_audio returned false or after faxsession_terminate (a
+ * call still going on is terminated). It stops spandsp for good and hands the received pages to r
+ * (free them with faxsession_result_free). A terminated call that had not finished reports
+ * T30_ERR_CALLDROPPED.
+ */
 void faxsession_result(struct faxsession *s, struct faxsession_result *r);
 void faxsession_result_free(struct faxsession_result *r);
 void faxsession_free(struct faxsession *s);
