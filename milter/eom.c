@@ -162,38 +162,50 @@ static void eom_job_fill(const struct session *s, const struct eom_fax *f, const
 }
 
 /* Store one job per recipient in the open transaction; -1 when the queue failed (rolled back by caller). */
-static sfsistat eom_store(SMFICTX *ctx, struct session *s, struct eom_fax *f, struct queue *q)
+/* Each recipient's name and company (from the To/Cc display name) and cover page, before any lock. */
+struct eom_rcpt {
+	char *name, *company;
+	struct render_result cover;
+};
+
+static sfsistat eom_covers(SMFICTX *ctx, struct session *s, struct eom_fax *f, struct eom_rcpt *er)
+{
+	for (size_t i = 0; i < s->nrcpts; i++) {
+		char *display = mailparts_display_name(&f->mp, s->rcpts[i].rcpt);
+
+		if (display)
+			faxaddr_split_name(display, &er[i].name, &er[i].company);
+		free(display);
+		if (f->cover &&
+		    eom_cover(s, f, &s->rcpts[i], er[i].name, er[i].company, &er[i].cover) != RENDER_OK)
+			return eom_render_failed(ctx, s, &er[i].cover);
+	}
+	return SMFIS_CONTINUE;
+}
+
+/* Store one job per recipient in the open transaction. */
+static sfsistat eom_store(SMFICTX *ctx, struct session *s, struct eom_fax *f, struct eom_rcpt *er,
+                          struct queue *q)
 {
 	struct buf err = BUF_INIT;
 	sfsistat rc = SMFIS_CONTINUE;
 
 	for (size_t i = 0; i < s->nrcpts && rc == SMFIS_CONTINUE; i++) {
 		const struct fax_rcpt *r = &s->rcpts[i];
-		struct render_result cover = {0};
+		const struct fax_page_list *cover = &er[i].cover.pages;
 		struct fax_page_list all = {0};
-		char *name = NULL, *company = NULL, *display = mailparts_display_name(&f->mp, r->rcpt);
 		struct job j;
 		enum queue_rc qrc;
 
-		if (display)
-			faxaddr_split_name(display, &name, &company);
-		if (f->cover && eom_cover(s, f, r, name, company, &cover) != RENDER_OK) {
-			rc = eom_render_failed(ctx, s, &cover);
-			render_result_free(&cover);
-			free(display);
-			free(name);
-			free(company);
-			break;
-		}
 		/* The job's page list borrows the pages: cover first, then the documents. */
-		all.count = cover.pages.count + f->docs.pages.count;
+		all.count = cover->count + f->docs.pages.count;
 		all.pages = xcalloc(all.count ? all.count : 1, sizeof(*all.pages));
-		if (cover.pages.count)
-			memcpy(all.pages, cover.pages.pages, cover.pages.count * sizeof(*all.pages));
+		if (cover->count)
+			memcpy(all.pages, cover->pages, cover->count * sizeof(*all.pages));
 		if (f->docs.pages.count)
-			memcpy(all.pages + cover.pages.count, f->docs.pages.pages,
+			memcpy(all.pages + cover->count, f->docs.pages.pages,
 			       f->docs.pages.count * sizeof(*all.pages));
-		eom_job_fill(s, f, r, &j, (int)all.count, name, company);
+		eom_job_fill(s, f, r, &j, (int)all.count, er[i].name, er[i].company);
 		j.dedupe_key = eom_dedupe_key(f->dedupe_base, r);
 		qrc = queue_job_add(q, &j, &all, &err);
 		if (qrc == QUEUE_OK) {
@@ -210,10 +222,6 @@ static sfsistat eom_store(SMFICTX *ctx, struct session *s, struct eom_fax *f, st
 		}
 		free(j.dedupe_key);
 		free(all.pages);
-		free(name);
-		free(company);
-		free(display);
-		render_result_free(&cover);
 	}
 	buf_free(&err);
 	return rc;
@@ -246,25 +254,32 @@ static sfsistat eom_quota(SMFICTX *ctx, struct session *s, struct queue *q, long
 	return SMFIS_CONTINUE;
 }
 
+/*
+ * Covers are rendered before the transaction: SQLite has one writer at a time, and a lock held
+ * while a converter runs would make every other mail wait. The quota is checked inside it, so two
+ * mails at once cannot both slip under it (SQLite; PostgreSQL narrows the window to the commit).
+ */
 static sfsistat eom_enqueue(SMFICTX *ctx, struct session *s, struct eom_fax *f)
 {
+	struct eom_rcpt *er = xcalloc(s->nrcpts, sizeof(*er));
 	struct queue *q = NULL;
 	struct buf err = BUF_INIT;
-	sfsistat rc;
+	sfsistat rc = eom_covers(ctx, s, f, er);
 	long pages = (long)(f->docs.pages.count + (f->cover ? 1 : 0)) * (long)s->nrcpts;
 
-	if (queue_open(&s->rt->conf, &q, &err) != QUEUE_OK) {
+	if (rc == SMFIS_CONTINUE && queue_open(&s->rt->conf, &q, &err) != QUEUE_OK) {
 		log_error("cannot open the fax queue: %s", buf_cstr(&err));
-		buf_free(&err);
 		session_reply(ctx, "451", "4.3.0",
 		              "The fax queue is not available; the mail will be tried again");
-		return SMFIS_TEMPFAIL;
+		rc = SMFIS_TEMPFAIL;
+		buf_reset(&err);
 	}
-	rc = eom_quota(ctx, s, q, pages);
 	if (rc == SMFIS_CONTINUE && queue_begin(q, &err) != QUEUE_OK)
 		rc = SMFIS_TEMPFAIL;
 	if (rc == SMFIS_CONTINUE) {
-		rc = eom_store(ctx, s, f, q);
+		rc = eom_quota(ctx, s, q, pages);
+		if (rc == SMFIS_CONTINUE)
+			rc = eom_store(ctx, s, f, er, q);
 		if (rc == SMFIS_CONTINUE && queue_commit(q, &err) != QUEUE_OK)
 			rc = SMFIS_TEMPFAIL;
 		if (rc != SMFIS_CONTINUE)
@@ -275,8 +290,15 @@ static sfsistat eom_enqueue(SMFICTX *ctx, struct session *s, struct eom_fax *f)
 		session_reply(ctx, "451", "4.3.0",
 		              "The fax queue is not available; the mail will be tried again");
 	}
+	for (size_t i = 0; i < s->nrcpts; i++) {
+		free(er[i].name);
+		free(er[i].company);
+		render_result_free(&er[i].cover);
+	}
+	free(er);
 	buf_free(&err);
-	queue_close(q);
+	if (q)
+		queue_close(q);
 	return rc;
 }
 

@@ -1,8 +1,8 @@
 /*
  * session.c - the libmilter callbacks: follow the SMTP session and collect a fax mail.
  *
- * Mail without fax recipients is let go at its first header (SMFIS_ACCEPT), so ordinary mail costs
- * the MTA one round trip per stage up to there and nothing more.
+ * Mail without fax recipients is let go at DATA (SMFIS_ACCEPT), so ordinary mail costs the MTA one
+ * round trip per stage up to there and nothing more.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -131,7 +131,12 @@ static sfsistat session_envrcpt(SMFICTX *ctx, char **argv)
  */
 static sfsistat session_data(SMFICTX *ctx)
 {
-	return SESSION(ctx) ? SMFIS_CONTINUE : SMFIS_TEMPFAIL;
+	struct session *s = SESSION(ctx);
+
+	if (!s)
+		return SMFIS_TEMPFAIL;
+	/* No fax recipients: nothing for us in this mail; the MTA need not send us a byte of it. */
+	return s->nrcpts == 0 ? SMFIS_ACCEPT : SMFIS_CONTINUE;
 }
 
 static sfsistat session_header(SMFICTX *ctx, char *name, char *value)

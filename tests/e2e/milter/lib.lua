@@ -38,8 +38,12 @@ function rcpt(conn, addr, ...)
 	return mt.getreply(conn)
 end
 
--- headers then body; returns the reply to the end of message
+-- DATA, headers then body; returns the reply that ended it (ACCEPT when the milter lets it go)
 function message(conn, headers, body)
+	ok(mt.data(conn), "data")
+	if mt.getreply(conn) == SMFIR_ACCEPT then
+		return SMFIR_ACCEPT
+	end
 	for _, h in ipairs(headers) do
 		ok(mt.header(conn, h[1], h[2]), "header " .. h[1])
 		local r = mt.getreply(conn)
