@@ -14,8 +14,10 @@
 #include "jobshow.h"
 #include "queue/queue.h"
 
-static void attempts_json(FILE *f, const struct attempt *a)
+static void attempts_json(FILE *f, const void *item)
 {
+	const struct attempt *a = item;
+
 	fprintf(f,
 	        "{\"id\": %" PRId64 ", \"job_id\": %" PRId64 ", \"start\": %" PRId64 ", \"end\": %" PRId64
 	        ", \"duration\": %" PRId64 ", \"server\": ",
@@ -95,12 +97,7 @@ int faxctl_attempts(struct faxctl *ctl, int argc, char **argv)
 		return FAXCTL_FAIL;
 	}
 	if (json) {
-		fputs("[", stdout);
-		for (size_t i = 0; i < n; i++) {
-			fputs(i ? ",\n " : "", stdout);
-			attempts_json(stdout, &a[i]);
-		}
-		fputs("]\n", stdout);
+		jobshow_json_list(stdout, a, n, sizeof(*a), attempts_json);
 	} else if (n == 0) {
 		printf("no attempts for job %" PRId64 " yet\n", id);
 	} else {

@@ -83,6 +83,11 @@ static void inbound_json(FILE *f, const struct inbound *in, const struct fax_pag
 	fputc('}', f);
 }
 
+static void inbound_json_one(FILE *f, const void *item)
+{
+	inbound_json(f, item, NULL, NULL);
+}
+
 static void inbound_show(FILE *f, const struct inbound *in, const struct fax_page_list *pages,
                          const int *bad_rows)
 {
@@ -148,12 +153,7 @@ static int inbound_list(struct faxctl *ctl, const char *status, long limit, bool
 		return FAXCTL_FAIL;
 	}
 	if (json) {
-		fputs("[", stdout);
-		for (size_t i = 0; i < n; i++) {
-			fputs(i ? ",\n " : "", stdout);
-			inbound_json(stdout, &in[i], NULL, NULL);
-		}
-		fputs("]\n", stdout);
+		jobshow_json_list(stdout, in, n, sizeof(*in), inbound_json_one);
 	} else if (n == 0) {
 		printf("no received faxes\n");
 	} else {

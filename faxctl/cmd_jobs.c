@@ -50,6 +50,11 @@ int faxctl_parse_id(const char *s, const char *what, int64_t *id)
 	return 0;
 }
 
+static void jobs_json_one(FILE *f, const void *item)
+{
+	jobshow_json(f, item);
+}
+
 int faxctl_jobs(struct faxctl *ctl, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -116,12 +121,7 @@ int faxctl_jobs(struct faxctl *ctl, int argc, char **argv)
 		return FAXCTL_FAIL;
 	}
 	if (json) {
-		fputs("[", stdout);
-		for (size_t i = 0; i < n; i++) {
-			fputs(i ? ",\n " : "", stdout);
-			jobshow_json(stdout, &jobs[i]);
-		}
-		fputs("]\n", stdout);
+		jobshow_json_list(stdout, jobs, n, sizeof(*jobs), jobs_json_one);
 	} else if (n == 0) {
 		printf("no jobs\n");
 	} else {

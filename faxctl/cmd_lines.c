@@ -12,8 +12,10 @@
 #include "jobshow.h"
 #include "queue/queue.h"
 
-static void lines_json(FILE *f, const struct line_status *l)
+static void lines_json(FILE *f, const void *item)
 {
+	const struct line_status *l = item;
+
 	fputs("{\"server\": ", f);
 	jobshow_json_string(f, l->server);
 	fputs(", \"line\": ", f);
@@ -85,12 +87,7 @@ int faxctl_lines(struct faxctl *ctl, int argc, char **argv)
 		return FAXCTL_FAIL;
 	}
 	if (json) {
-		fputs("[", stdout);
-		for (size_t i = 0; i < n; i++) {
-			fputs(i ? ",\n " : "", stdout);
-			lines_json(stdout, &l[i]);
-		}
-		fputs("]\n", stdout);
+		jobshow_json_list(stdout, l, n, sizeof(*l), lines_json);
 	} else if (n == 0) {
 		printf("no lines (faxd has not run yet)\n");
 	} else {

@@ -149,3 +149,13 @@ void jobshow_json(FILE *f, const struct job *j)
 	}
 	fputc('}', f);
 }
+
+void jobshow_json_list(FILE *f, const void *items, size_t n, size_t size, void (*one)(FILE *, const void *))
+{
+	fputc('[', f);
+	for (size_t i = 0; i < n; i++) {
+		fputs(i ? ",\n " : "", f);
+		one(f, (const char *)items + i * size);
+	}
+	fputs("]\n", f);
+}

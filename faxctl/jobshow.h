@@ -23,6 +23,8 @@ void jobshow_cell(FILE *f, const char *s, size_t width);
 void jobshow_time(FILE *f, int64_t t);
 /* A JSON string, NULL as null. */
 void jobshow_json_string(FILE *f, const char *s);
+/* A JSON array of n items of size bytes, each written by one, and a newline. */
+void jobshow_json_list(FILE *f, const void *items, size_t n, size_t size, void (*one)(FILE *, const void *));
 
 void jobshow_table_head(FILE *f);
 void jobshow_table_row(FILE *f, const struct job *j);

@@ -247,6 +247,41 @@ enum queue_rc queue_exec_changed(struct queue *q, const char *sql, const struct 
 	return rc;
 }
 
+enum queue_rc queue_read_list(struct queue *q, const char *sql, const struct qparam *p, size_t np,
+                              size_t size, queue_row_read read, void (*free_item)(void *item), void **out,
+                              size_t *n, struct buf *err)
+{
+	struct queue_rows *r;
+	enum queue_rc rc;
+	size_t cap = 0;
+	bool row;
+
+	*out = NULL;
+	*n = 0;
+	rc = q->ops->query(q, sql, p, np, &r, err);
+	if (rc != QUEUE_OK)
+		return rc;
+	while ((rc = q->ops->step(r, &row, err)) == QUEUE_OK && row) {
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 16;
+			*out = xreallocarray(*out, cap, size);
+		}
+		rc = read(q, r, (char *)*out + *n * size, err);
+		if (rc != QUEUE_OK)
+			break;
+		(*n)++;
+	}
+	q->ops->rows_free(r);
+	if (rc != QUEUE_OK) {
+		for (size_t i = 0; i < *n; i++)
+			free_item((char *)*out + i * size);
+		free(*out);
+		*out = NULL;
+		*n = 0;
+	}
+	return rc;
+}
+
 const char *queue_text(const char *s, struct buf *tmp)
 {
 	if (!s)

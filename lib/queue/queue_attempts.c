@@ -59,61 +59,53 @@ enum queue_rc queue_attempt_add(struct queue *q, struct attempt *a, struct buf *
 	return rc;
 }
 
+static enum queue_rc attempt_read(struct queue *q, struct queue_rows *r, void *item, struct buf *err)
+{
+	struct attempt *a = item;
+
+	(void)err;
+	a->id = q->ops->col_int(r, 0);
+	a->job_id = q->ops->col_int(r, 1);
+	a->start = q->ops->col_int(r, 2);
+	a->end = q->ops->col_int(r, 3);
+	a->server = queue_col_strdup(q, r, 4);
+	a->line = queue_col_strdup(q, r, 5);
+	a->remote_id = queue_col_strdup(q, r, 6);
+	a->bit_rate = (int)q->ops->col_int(r, 7);
+	a->ecm = q->ops->col_int(r, 8) != 0;
+	a->pages_confirmed = (int)q->ops->col_int(r, 9);
+	a->t30_code = (int)q->ops->col_int(r, 10);
+	a->outcome = queue_col_strdup(q, r, 11);
+	a->reason = queue_col_strdup(q, r, 12);
+	return QUEUE_OK;
+}
+
+static void attempt_free(void *item)
+{
+	struct attempt *a = item;
+
+	free(a->server);
+	free(a->line);
+	free(a->remote_id);
+	free(a->outcome);
+	free(a->reason);
+}
+
 enum queue_rc queue_attempt_list(struct queue *q, int64_t job_id, struct attempt **out, size_t *n,
                                  struct buf *err)
 {
 	struct qparam p[] = {QP_I(job_id)};
-	struct queue_rows *r;
-	enum queue_rc rc;
-	size_t cap = 0;
-	bool row;
 
-	*out = NULL;
-	*n = 0;
-	rc = q->ops->query(q,
-	                   "SELECT id, job_id, started, ended, server, line, remote_id, bit_rate, ecm, "
-	                   "pages_confirmed, t30_code, outcome, reason FROM attempts WHERE job_id = $1 "
-	                   "ORDER BY id",
-	                   p, 1, &r, err);
-	if (rc != QUEUE_OK)
-		return rc;
-	while ((rc = q->ops->step(r, &row, err)) == QUEUE_OK && row) {
-		if (*n == cap) {
-			cap = cap ? cap * 2 : 8;
-			*out = xreallocarray(*out, cap, sizeof(**out));
-		}
-		struct attempt *a = &(*out)[(*n)++];
-		a->id = q->ops->col_int(r, 0);
-		a->job_id = q->ops->col_int(r, 1);
-		a->start = q->ops->col_int(r, 2);
-		a->end = q->ops->col_int(r, 3);
-		a->server = queue_col_strdup(q, r, 4);
-		a->line = queue_col_strdup(q, r, 5);
-		a->remote_id = queue_col_strdup(q, r, 6);
-		a->bit_rate = (int)q->ops->col_int(r, 7);
-		a->ecm = q->ops->col_int(r, 8) != 0;
-		a->pages_confirmed = (int)q->ops->col_int(r, 9);
-		a->t30_code = (int)q->ops->col_int(r, 10);
-		a->outcome = queue_col_strdup(q, r, 11);
-		a->reason = queue_col_strdup(q, r, 12);
-	}
-	q->ops->rows_free(r);
-	if (rc != QUEUE_OK) {
-		attempt_list_free(*out, *n);
-		*out = NULL;
-		*n = 0;
-	}
-	return rc;
+	return queue_read_list(q,
+	                       "SELECT id, job_id, started, ended, server, line, remote_id, bit_rate, ecm, "
+	                       "pages_confirmed, t30_code, outcome, reason FROM attempts WHERE job_id = $1 "
+	                       "ORDER BY id",
+	                       p, 1, sizeof(**out), attempt_read, attempt_free, (void **)out, n, err);
 }
 
 void attempt_list_free(struct attempt *a, size_t n)
 {
-	for (size_t i = 0; a && i < n; i++) {
-		free(a[i].server);
-		free(a[i].line);
-		free(a[i].remote_id);
-		free(a[i].outcome);
-		free(a[i].reason);
-	}
+	for (size_t i = 0; a && i < n; i++)
+		attempt_free(&a[i]);
 	free(a);
 }

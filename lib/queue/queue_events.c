@@ -26,6 +26,31 @@ enum queue_rc queue_event_add(struct queue *q, const char *kind, const char *sub
 	return rc;
 }
 
+static enum queue_rc event_read(struct queue *q, struct queue_rows *r, void *item, struct buf *err)
+{
+	struct event *e = item;
+
+	(void)err;
+	e->id = q->ops->col_int(r, 0);
+	e->time = q->ops->col_int(r, 1);
+	e->server = queue_col_strdup(q, r, 2);
+	e->kind = queue_col_strdup(q, r, 3);
+	e->subject = queue_col_strdup(q, r, 4);
+	e->text = queue_col_strdup(q, r, 5);
+	e->handled = q->ops->col_int(r, 6) != 0;
+	return QUEUE_OK;
+}
+
+static void event_free(void *item)
+{
+	struct event *e = item;
+
+	free(e->server);
+	free(e->kind);
+	free(e->subject);
+	free(e->text);
+}
+
 enum queue_rc queue_event_list(struct queue *q, int64_t since_id, bool unhandled_only, size_t limit,
                                struct event **out, size_t *n, struct buf *err)
 {
@@ -37,37 +62,9 @@ enum queue_rc queue_event_list(struct queue *q, int64_t since_id, bool unhandled
 	};
 	struct qparam p[] = {QP_I(since_id), QP_I(unhandled_only),
 	                     QP_I(limit > INT64_MAX ? INT64_MAX : (int64_t)limit)};
-	struct queue_rows *r;
-	enum queue_rc rc;
-	size_t cap = 0;
-	bool row;
 
-	*out = NULL;
-	*n = 0;
-	rc = q->ops->query(q, sql[limit != 0], p, limit ? 3 : 2, &r, err);
-	if (rc != QUEUE_OK)
-		return rc;
-	while ((rc = q->ops->step(r, &row, err)) == QUEUE_OK && row) {
-		if (*n == cap) {
-			cap = cap ? cap * 2 : 16;
-			*out = xreallocarray(*out, cap, sizeof(**out));
-		}
-		struct event *e = &(*out)[(*n)++];
-		e->id = q->ops->col_int(r, 0);
-		e->time = q->ops->col_int(r, 1);
-		e->server = queue_col_strdup(q, r, 2);
-		e->kind = queue_col_strdup(q, r, 3);
-		e->subject = queue_col_strdup(q, r, 4);
-		e->text = queue_col_strdup(q, r, 5);
-		e->handled = q->ops->col_int(r, 6) != 0;
-	}
-	q->ops->rows_free(r);
-	if (rc != QUEUE_OK) {
-		event_list_free(*out, *n);
-		*out = NULL;
-		*n = 0;
-	}
-	return rc;
+	return queue_read_list(q, sql[limit != 0], p, limit ? 3 : 2, sizeof(**out), event_read, event_free,
+	                       (void **)out, n, err);
 }
 
 enum queue_rc queue_event_handled(struct queue *q, int64_t id, struct buf *err)
@@ -86,11 +83,7 @@ enum queue_rc queue_event_handled(struct queue *q, int64_t id, struct buf *err)
 
 void event_list_free(struct event *e, size_t n)
 {
-	for (size_t i = 0; e && i < n; i++) {
-		free(e[i].server);
-		free(e[i].kind);
-		free(e[i].subject);
-		free(e[i].text);
-	}
+	for (size_t i = 0; e && i < n; i++)
+		event_free(&e[i]);
 	free(e);
 }

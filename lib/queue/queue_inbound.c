@@ -18,8 +18,11 @@
 	"id, received, started, server, line, caller, called, subaddress, remote_id, pages, resolution, "    \
 	"t30_code, partial, status, reason"
 
-static void inbound_read(struct queue *q, struct queue_rows *r, struct inbound *in)
+static enum queue_rc inbound_read(struct queue *q, struct queue_rows *r, void *item, struct buf *err)
 {
+	struct inbound *in = item;
+
+	(void)err;
 	in->id = q->ops->col_int(r, 0);
 	in->received = q->ops->col_int(r, 1);
 	in->started = q->ops->col_int(r, 2);
@@ -35,6 +38,12 @@ static void inbound_read(struct queue *q, struct queue_rows *r, struct inbound *
 	in->partial = q->ops->col_int(r, 12) != 0;
 	in->status = queue_col_strdup(q, r, 13);
 	in->reason = queue_col_strdup(q, r, 14);
+	return QUEUE_OK;
+}
+
+static void inbound_free_item(void *item)
+{
+	inbound_free(item);
 }
 
 static enum queue_rc inbound_insert(struct queue *q, struct inbound *in, size_t npages, struct buf *err)
@@ -124,7 +133,7 @@ enum queue_rc queue_inbound_get(struct queue *q, int64_t id, struct inbound *out
 		rc = QUEUE_NOT_FOUND;
 	}
 	if (rc == QUEUE_OK)
-		inbound_read(q, r, out);
+		rc = inbound_read(q, r, out, err);
 	q->ops->rows_free(r);
 	return rc;
 }
@@ -139,34 +148,14 @@ enum queue_rc queue_inbound_list(struct queue *q, const char *status, size_t lim
 	     "SELECT " INBOUND_COLUMNS " FROM inbound WHERE status = $1 ORDER BY id DESC LIMIT $2"},
 	};
 	struct qparam p[2];
-	size_t np = 0, cap = 0;
-	struct queue_rows *r;
-	enum queue_rc rc;
-	bool row;
+	size_t np = 0;
 
-	*out = NULL;
-	*n = 0;
 	if (status)
 		p[np++] = QP_S(status);
 	if (limit)
 		p[np++] = QP_I(limit > INT64_MAX ? INT64_MAX : (int64_t)limit);
-	rc = q->ops->query(q, sql[status != NULL][limit != 0], p, np, &r, err);
-	if (rc != QUEUE_OK)
-		return rc;
-	while ((rc = q->ops->step(r, &row, err)) == QUEUE_OK && row) {
-		if (*n == cap) {
-			cap = cap ? cap * 2 : 16;
-			*out = xreallocarray(*out, cap, sizeof(**out));
-		}
-		inbound_read(q, r, &(*out)[(*n)++]);
-	}
-	q->ops->rows_free(r);
-	if (rc != QUEUE_OK) {
-		inbound_list_free(*out, *n);
-		*out = NULL;
-		*n = 0;
-	}
-	return rc;
+	return queue_read_list(q, sql[status != NULL][limit != 0], p, np, sizeof(**out), inbound_read,
+	                       inbound_free_item, (void **)out, n, err);
 }
 
 enum queue_rc queue_inbound_pages(struct queue *q, int64_t id, struct fax_page_list *pages, int **bad_rows,

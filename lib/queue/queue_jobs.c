@@ -22,8 +22,9 @@
 	"attempts, next_attempt, lease_owner, lease_expiry, notify, orcpt, message_id, dedupe_key, "         \
 	"pages_done, finished, archived"
 
-static enum queue_rc job_read(struct queue *q, struct queue_rows *r, struct job *j, struct buf *err)
+static enum queue_rc job_read(struct queue *q, struct queue_rows *r, void *item, struct buf *err)
 {
+	struct job *j = item;
 	int c = 0;
 
 	memset(j, 0, sizeof(*j));
@@ -250,6 +251,11 @@ enum queue_rc queue_job_pages(struct queue *q, int64_t id, struct fax_page_list 
 	return rc;
 }
 
+static void job_free_item(void *item)
+{
+	job_free(item);
+}
+
 static enum queue_rc job_list(struct queue *q, bool archived, int status, size_t limit, struct job **out,
                               size_t *n, struct buf *err)
 {
@@ -271,37 +277,14 @@ static enum queue_rc job_list(struct queue *q, bool archived, int status, size_t
 	};
 	bool has_status = status >= 0 && status<JOB_STATUS_COUNT, has_limit = limit> 0;
 	struct qparam p[2];
-	size_t np = 0, cap = 0;
-	struct queue_rows *r;
-	enum queue_rc rc;
-	bool row = true;
+	size_t np = 0;
 
-	*out = NULL;
-	*n = 0;
 	if (has_status)
 		p[np++] = QP_S(queue_status_name((enum job_status)status));
 	if (has_limit)
 		p[np++] = QP_I(limit > INT64_MAX ? INT64_MAX : (int64_t)limit);
-	rc = q->ops->query(q, sql[archived][has_status][has_limit], p, np, &r, err);
-	if (rc != QUEUE_OK)
-		return rc;
-	while ((rc = q->ops->step(r, &row, err)) == QUEUE_OK && row) {
-		if (*n == cap) {
-			cap = cap ? cap * 2 : 16;
-			*out = xreallocarray(*out, cap, sizeof(**out));
-		}
-		rc = job_read(q, r, &(*out)[*n], err);
-		if (rc != QUEUE_OK)
-			break;
-		(*n)++;
-	}
-	q->ops->rows_free(r);
-	if (rc != QUEUE_OK) {
-		job_list_free(*out, *n);
-		*out = NULL;
-		*n = 0;
-	}
-	return rc;
+	return queue_read_list(q, sql[archived][has_status][has_limit], p, np, sizeof(**out), job_read,
+	                       job_free_item, (void **)out, n, err);
 }
 
 enum queue_rc queue_job_list(struct queue *q, int status, size_t limit, struct job **out, size_t *n,

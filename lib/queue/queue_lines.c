@@ -40,57 +40,49 @@ enum queue_rc queue_line_update(struct queue *q, const struct line_status *ls, s
 	return rc;
 }
 
+static enum queue_rc line_read(struct queue *q, struct queue_rows *r, void *item, struct buf *err)
+{
+	struct line_status *ls = item;
+
+	(void)err;
+	ls->server = queue_col_strdup(q, r, 0);
+	ls->line = queue_col_strdup(q, r, 1);
+	ls->state = queue_col_strdup(q, r, 2);
+	ls->since = q->ops->col_int(r, 3);
+	ls->job_id = q->ops->col_int(r, 4);
+	ls->call_info = queue_col_strdup(q, r, 5);
+	ls->calls = q->ops->col_int(r, 6);
+	ls->failures_in_row = q->ops->col_int(r, 7);
+	ls->pages_sent = q->ops->col_int(r, 8);
+	ls->pages_received = q->ops->col_int(r, 9);
+	ls->updated = q->ops->col_int(r, 10);
+	return QUEUE_OK;
+}
+
+static void line_free(void *item)
+{
+	struct line_status *ls = item;
+
+	free(ls->server);
+	free(ls->line);
+	free(ls->state);
+	free(ls->call_info);
+}
+
 enum queue_rc queue_line_list(struct queue *q, struct line_status **out, size_t *n, struct buf *err)
 {
-	struct queue_rows *r;
-	enum queue_rc rc;
-	size_t cap = 0;
-	bool row;
-
-	*out = NULL;
-	*n = 0;
 	/* Line names are mostly numbers: "2" before "10". */
-	rc = q->ops->query(
+	return queue_read_list(
 	    q,
 	    "SELECT server, line, state, since, job_id, call_info, calls, failures_in_row, "
-	    "pages_sent, pages_received, updated FROM lines ORDER BY server, LENGTH(line), line",
-	    NULL, 0, &r, err);
-	if (rc != QUEUE_OK)
-		return rc;
-	while ((rc = q->ops->step(r, &row, err)) == QUEUE_OK && row) {
-		if (*n == cap) {
-			cap = cap ? cap * 2 : 16;
-			*out = xreallocarray(*out, cap, sizeof(**out));
-		}
-		struct line_status *ls = &(*out)[(*n)++];
-		ls->server = queue_col_strdup(q, r, 0);
-		ls->line = queue_col_strdup(q, r, 1);
-		ls->state = queue_col_strdup(q, r, 2);
-		ls->since = q->ops->col_int(r, 3);
-		ls->job_id = q->ops->col_int(r, 4);
-		ls->call_info = queue_col_strdup(q, r, 5);
-		ls->calls = q->ops->col_int(r, 6);
-		ls->failures_in_row = q->ops->col_int(r, 7);
-		ls->pages_sent = q->ops->col_int(r, 8);
-		ls->pages_received = q->ops->col_int(r, 9);
-		ls->updated = q->ops->col_int(r, 10);
-	}
-	q->ops->rows_free(r);
-	if (rc != QUEUE_OK) {
-		line_status_list_free(*out, *n);
-		*out = NULL;
-		*n = 0;
-	}
-	return rc;
+	    "pages_sent, pages_received, updated FROM lines ORDER BY server, LENGTH(line), "
+	    "line",
+	    NULL, 0, sizeof(**out), line_read, line_free, (void **)out, n, err);
 }
 
 void line_status_list_free(struct line_status *ls, size_t n)
 {
-	for (size_t i = 0; ls && i < n; i++) {
-		free(ls[i].server);
-		free(ls[i].line);
-		free(ls[i].state);
-		free(ls[i].call_info);
-	}
+	for (size_t i = 0; ls && i < n; i++)
+		line_free(&ls[i]);
 	free(ls);
 }

@@ -115,6 +115,15 @@ char *queue_col_strdup(struct queue *q, struct queue_rows *r, int col);
 enum queue_rc queue_begin_own(struct queue *q, bool *own, struct buf *err);
 /* End what queue_begin_own began: commit when rc is QUEUE_OK, else roll back; returns the outcome. */
 enum queue_rc queue_end_own(struct queue *q, bool own, enum queue_rc rc, struct buf *err);
+/* Read the current row into item; on failure it leaves item empty (nothing to free). */
+typedef enum queue_rc (*queue_row_read)(struct queue *q, struct queue_rows *r, void *item, struct buf *err);
+/*
+ * Run a SELECT and read its rows into a new array of items of size bytes (*out, *n). On failure
+ * the items read so far are freed with free_item, and *out is NULL, *n 0.
+ */
+enum queue_rc queue_read_list(struct queue *q, const char *sql, const struct qparam *p, size_t np,
+                              size_t size, queue_row_read read, void (*free_item)(void *item), void **out,
+                              size_t *n, struct buf *err);
 /* Store a job's pages as seq 1, 2... (the job has none yet). */
 enum queue_rc queue_pages_insert(struct queue *q, int64_t id, const struct fax_page_list *pages,
                                  struct buf *err);
