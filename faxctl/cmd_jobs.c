@@ -2,9 +2,10 @@
  * cmd_jobs.c - `faxctl jobs`, `faxctl job ID` and the admin's actions on one job:
  * `faxctl cancel|hold|release|retry ID`.
  *
- * `faxctl jobs` shows the newest JOBS_DEFAULT_LIMIT jobs unless told otherwise (and says so).
- * `faxctl job ID --tiff OUT.tif` writes the job's stored pages as a fax TIFF, each page's MMR strip
- * as it was queued, so what a call would send can be looked at or sent by hand.
+ * `faxctl jobs` shows the newest JOBS_DEFAULT_LIMIT jobs unless told otherwise (and says so), and
+ * archived jobs only with --all. `faxctl job ID --tiff OUT.tif` writes the job's stored pages as a
+ * fax TIFF, each page's MMR strip as it was queued, so what a call would send can be looked at or
+ * sent by hand.
  *
  * Exit status: 0 done, 1 failed (no such job, the job's status does not allow the action, the
  * database cannot be used), 2 bad command line.
@@ -24,7 +25,7 @@
 /* Jobs listed unless --limit says otherwise: a big queue must not flood the terminal or the memory. */
 #define JOBS_DEFAULT_LIMIT 1000
 
-static int jobs_open(struct faxctl *ctl, struct queue **q)
+int faxctl_queue_open(struct faxctl *ctl, struct queue **q)
 {
 	struct buf err = BUF_INIT;
 	enum queue_rc rc;
@@ -38,18 +39,23 @@ static int jobs_open(struct faxctl *ctl, struct queue **q)
 	return rc == QUEUE_OK ? 0 : -1;
 }
 
-static int jobs_parse_id(const char *s, int64_t *id)
+int faxctl_parse_id(const char *s, const char *what, int64_t *id)
 {
 	char *end;
 
 	errno = 0;
 	intmax_t v = strtoimax(s, &end, 10);
 	if (errno || end == s || *end || v <= 0 || v > INT64_MAX) {
-		fprintf(stderr, "faxctl: '%s' is not a job id\n", s);
+		fprintf(stderr, "faxctl: '%s' is not %s\n", s, what);
 		return -1;
 	}
 	*id = (int64_t)v;
 	return 0;
+}
+
+static void jobs_json_one(FILE *f, const void *item)
+{
+	jobshow_json(f, item);
 }
 
 int faxctl_jobs(struct faxctl *ctl, int argc, char **argv)
@@ -58,14 +64,15 @@ int faxctl_jobs(struct faxctl *ctl, int argc, char **argv)
 	    {"status", required_argument, NULL, 's'},
 	    {"limit", required_argument, NULL, 'n'},
 	    {"json", no_argument, NULL, 'j'},
+	    {"all", no_argument, NULL, 'a'},
 	    {NULL, 0, NULL, 0},
 	};
 	int status = -1, c;
 	long limit = JOBS_DEFAULT_LIMIT;
-	bool json = false, limit_given = false;
+	bool json = false, limit_given = false, all = false;
 	char *end;
 
-	while ((c = getopt_long(argc, argv, "s:n:j", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "s:n:ja", opts, NULL)) != -1) {
 		switch (c) {
 		case 's':
 			status = queue_status_parse(optarg);
@@ -89,13 +96,16 @@ int faxctl_jobs(struct faxctl *ctl, int argc, char **argv)
 		case 'j':
 			json = true;
 			break;
+		case 'a':
+			all = true;
+			break;
 		default:
-			fprintf(stderr, "usage: faxctl jobs [--status S] [--limit N] [--json]\n");
+			fprintf(stderr, "usage: faxctl jobs [--status S] [--limit N] [--all] [--json]\n");
 			return FAXCTL_USAGE;
 		}
 	}
 	if (optind != argc) {
-		fprintf(stderr, "usage: faxctl jobs [--status S] [--limit N] [--json]\n");
+		fprintf(stderr, "usage: faxctl jobs [--status S] [--limit N] [--all] [--json]\n");
 		return FAXCTL_USAGE;
 	}
 
@@ -103,9 +113,10 @@ int faxctl_jobs(struct faxctl *ctl, int argc, char **argv)
 	struct queue *q;
 	struct job *jobs;
 	size_t n;
-	if (jobs_open(ctl, &q) < 0)
+	if (faxctl_queue_open(ctl, &q) < 0)
 		return FAXCTL_FAIL;
-	enum queue_rc rc = queue_job_list(q, status, (size_t)limit, &jobs, &n, &err);
+	enum queue_rc rc = all ? queue_job_list(q, status, (size_t)limit, &jobs, &n, &err)
+	                       : queue_job_list_current(q, status, (size_t)limit, &jobs, &n, &err);
 	queue_close(q);
 	if (rc != QUEUE_OK) {
 		fprintf(stderr, "faxctl: cannot list jobs: %s\n", buf_cstr(&err));
@@ -113,12 +124,7 @@ int faxctl_jobs(struct faxctl *ctl, int argc, char **argv)
 		return FAXCTL_FAIL;
 	}
 	if (json) {
-		fputs("[", stdout);
-		for (size_t i = 0; i < n; i++) {
-			fputs(i ? ",\n " : "", stdout);
-			jobshow_json(stdout, &jobs[i]);
-		}
-		fputs("]\n", stdout);
+		jobshow_json_list(stdout, jobs, n, sizeof(*jobs), jobs_json_one);
 	} else if (n == 0) {
 		printf("no jobs\n");
 	} else {
@@ -191,13 +197,13 @@ int faxctl_job(struct faxctl *ctl, int argc, char **argv)
 		fprintf(stderr, "usage: faxctl job [--json] [--tiff OUT.tif] ID\n");
 		return FAXCTL_USAGE;
 	}
-	if (jobs_parse_id(argv[optind], &id) < 0)
+	if (faxctl_parse_id(argv[optind], "a job id", &id) < 0)
 		return FAXCTL_USAGE;
 
 	struct buf err = BUF_INIT;
 	struct queue *q;
 	struct job j;
-	if (jobs_open(ctl, &q) < 0)
+	if (faxctl_queue_open(ctl, &q) < 0)
 		return FAXCTL_FAIL;
 	enum queue_rc rc = queue_job_get(q, id, &j, &err);
 	if (rc != QUEUE_OK) {
@@ -242,12 +248,12 @@ int faxctl_job_action(struct faxctl *ctl, int argc, char **argv)
 		fprintf(stderr, "usage: faxctl cancel|hold|release|retry ID\n");
 		return FAXCTL_USAGE;
 	}
-	if (jobs_parse_id(argv[1], &id) < 0)
+	if (faxctl_parse_id(argv[1], "a job id", &id) < 0)
 		return FAXCTL_USAGE;
 
 	struct buf err = BUF_INIT;
 	struct queue *q;
-	if (jobs_open(ctl, &q) < 0)
+	if (faxctl_queue_open(ctl, &q) < 0)
 		return FAXCTL_FAIL;
 	enum queue_rc rc = queue_job_action(q, id, actions[a].action, &err);
 	queue_close(q);

@@ -5,9 +5,14 @@
  *	faxctl [-c CONF] config check|reference|dump
  *	faxctl [-c CONF] render [options] -o OUT.tif IN...
  *	faxctl [-c CONF] db upgrade|version
- *	faxctl [-c CONF] jobs [--status S] [--limit N] [--json]
+ *	faxctl [-c CONF] jobs [--status S] [--limit N] [--all] [--json]
  *	faxctl [-c CONF] job [--json] [--tiff OUT.tif] ID
  *	faxctl [-c CONF] cancel|hold|release|retry ID
+ *	faxctl [-c CONF] attempts [--json] ID
+ *	faxctl [-c CONF] inbound [--status S] [--limit N] [--json]
+ *	faxctl [-c CONF] inbound [--json] ID | inbound ID --export OUT.tif
+ *	faxctl [-c CONF] lines [--json]
+ *	faxctl [-c CONF] purge
  *
  * faxctl runs with the privileges of whoever calls it; documents given to `render` are converted
  * in sandboxed children exactly as the milter does it.
@@ -34,12 +39,20 @@ static void faxctl_usage(FILE *f)
 	           "                        turn documents into one fax TIFF\n"
 	           "  db upgrade            create or update the queue's database schema\n"
 	           "  db version            the schema's version (exit 1 unless current)\n"
-	           "  jobs [--status S] [--limit N (default 1000, 0: all)] [--json]\n"
-	           "                        list jobs, newest first\n"
+	           "  jobs [--status S] [--limit N (default 1000, 0: all)] [--all] [--json]\n"
+	           "                        list jobs, newest first (--all: archived ones too)\n"
 	           "  job [--json] ID       show every field of a job\n"
 	           "  job --tiff OUT.tif ID write the job's pages as a fax TIFF\n"
 	           "  cancel|hold|release|retry ID\n"
-	           "                        act on a job\n");
+	           "                        act on a job\n"
+	           "  attempts [--json] ID  the calls made for a job\n"
+	           "  inbound [--status S] [--limit N] [--json]\n"
+	           "                        list received faxes, newest first\n"
+	           "  inbound [--json] ID   show a received fax\n"
+	           "  inbound ID --export OUT.tif\n"
+	           "                        write a received fax's pages as a fax TIFF (PDF: not yet)\n"
+	           "  lines [--json]        what each line of each fax server is doing\n"
+	           "  purge                 archive and delete old jobs, faxes and events now\n");
 }
 
 int faxctl_load_conf(struct faxctl *ctl)
@@ -106,6 +119,14 @@ int main(int argc, char **argv)
 	else if (strcmp(cmd, "cancel") == 0 || strcmp(cmd, "hold") == 0 || strcmp(cmd, "release") == 0 ||
 	         strcmp(cmd, "retry") == 0)
 		rc = faxctl_job_action(&ctl, argc, argv);
+	else if (strcmp(cmd, "attempts") == 0)
+		rc = faxctl_attempts(&ctl, argc, argv);
+	else if (strcmp(cmd, "inbound") == 0)
+		rc = faxctl_inbound(&ctl, argc, argv);
+	else if (strcmp(cmd, "lines") == 0)
+		rc = faxctl_lines(&ctl, argc, argv);
+	else if (strcmp(cmd, "purge") == 0)
+		rc = faxctl_purge(&ctl, argc, argv);
 	else {
 		fprintf(stderr, "faxctl: unknown command '%s'\n", cmd);
 		faxctl_usage(stderr);

@@ -5,6 +5,7 @@
 #define FAXGATE_FAXCTL_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "conf/conf.h"
 
@@ -30,7 +31,16 @@ int faxctl_jobs(struct faxctl *ctl, int argc, char **argv);
 int faxctl_job(struct faxctl *ctl, int argc, char **argv);
 /* cancel, hold, release, retry: argv[0] names the action */
 int faxctl_job_action(struct faxctl *ctl, int argc, char **argv);
+int faxctl_attempts(struct faxctl *ctl, int argc, char **argv);
+int faxctl_inbound(struct faxctl *ctl, int argc, char **argv);
+int faxctl_lines(struct faxctl *ctl, int argc, char **argv);
+int faxctl_purge(struct faxctl *ctl, int argc, char **argv);
 /* Load ctl->conf from -c or the default path (defaults only when no file exists and none was named). */
 int faxctl_load_conf(struct faxctl *ctl);
+/* Load the configuration and open the queue; 0, or -1 after saying why. */
+struct queue;
+int faxctl_queue_open(struct faxctl *ctl, struct queue **q);
+/* A positive id; 0, or -1 after saying that s is not `what` ("a job id"). */
+int faxctl_parse_id(const char *s, const char *what, int64_t *id);
 
 #endif

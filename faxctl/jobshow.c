@@ -8,11 +8,7 @@
 #include <string.h>
 #include <time.h>
 
-/*
- * Text for a terminal: control characters and DEL as \xHH, at most max characters (0: all), never
- * cut inside a UTF-8 sequence. Returns the characters written.
- */
-static size_t jobshow_text(FILE *f, const char *s, size_t max)
+size_t jobshow_text(FILE *f, const char *s, size_t max)
 {
 	size_t n = 0;
 
@@ -33,15 +29,14 @@ static size_t jobshow_text(FILE *f, const char *s, size_t max)
 	return n;
 }
 
-/* A table cell: text cut to width, padded to width, then two spaces. */
-static void jobshow_cell(FILE *f, const char *s, size_t width)
+void jobshow_cell(FILE *f, const char *s, size_t width)
 {
 	size_t n = jobshow_text(f, s, width);
 
 	fprintf(f, "%*s", (int)(n < width ? width - n + 2 : 2), "");
 }
 
-static void jobshow_time(FILE *f, int64_t t)
+void jobshow_time(FILE *f, int64_t t)
 {
 	time_t tt = (time_t)t;
 	struct tm tm;
@@ -99,13 +94,16 @@ void jobshow_fields(FILE *f, const struct job *j)
 		case JOB_FIELD_STATUS:
 			fputs(queue_status_name(*(const enum job_status *)v), f);
 			break;
+		case JOB_FIELD_BOOL:
+			fputs(*(const bool *)v ? "yes" : "no", f);
+			break;
 		}
 		fputc('\n', f);
 	}
 }
 
-/* A JSON string; the queue stores valid UTF-8 only, so bytes above 0x7f pass as they are. */
-static void jobshow_json_string(FILE *f, const char *s)
+/* The queue stores valid UTF-8 only, so bytes above 0x7f pass as they are. */
+void jobshow_json_string(FILE *f, const char *s)
 {
 	if (!s) {
 		fputs("null", f);
@@ -144,7 +142,20 @@ void jobshow_json(FILE *f, const struct job *j)
 		case JOB_FIELD_STATUS:
 			jobshow_json_string(f, queue_status_name(*(const enum job_status *)v));
 			break;
+		case JOB_FIELD_BOOL:
+			fputs(*(const bool *)v ? "true" : "false", f);
+			break;
 		}
 	}
 	fputc('}', f);
+}
+
+void jobshow_json_list(FILE *f, const void *items, size_t n, size_t size, void (*one)(FILE *, const void *))
+{
+	fputc('[', f);
+	for (size_t i = 0; i < n; i++) {
+		fputs(i ? ",\n " : "", f);
+		one(f, (const char *)items + i * size);
+	}
+	fputs("]\n", f);
 }

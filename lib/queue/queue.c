@@ -5,11 +5,15 @@
 #include "queue/queue.h"
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "queue/queue_store.h"
+#include "render/charset.h"
 #include "util/log.h"
+#include "util/xalloc.h"
 
 static const char *const queue_status_names[JOB_STATUS_COUNT] = {
     [JOB_QUEUED] = "queued", [JOB_SENDING] = "sending",     [JOB_SENT] = "sent",
@@ -28,7 +32,7 @@ const struct job_field job_fields[] = {
     F(TIME, send_after),  F(STATUS, status),     F(TEXT, reason_code), F(TEXT, reason),
     F(INT, attempts),     F(TIME, next_attempt), F(TEXT, lease_owner), F(TIME, lease_expiry),
     F(TEXT, notify),      F(TEXT, orcpt),        F(TEXT, message_id),  F(TEXT, dedupe_key),
-    {NULL, 0, 0},
+    F(INT, pages_done),   F(TIME, finished),     F(BOOL, archived),    {NULL, 0, 0},
 };
 
 const char *queue_status_name(enum job_status s)
@@ -80,9 +84,22 @@ void job_list_free(struct job *jobs, size_t n)
 enum queue_rc queue_connect(const struct conf *c, bool create, struct queue **q, struct buf *err)
 {
 	const struct queue_ops *ops = c->db_driver == CONF_DB_POSTGRESQL ? &queue_pg_ops : &queue_sqlite_ops;
+	enum queue_rc rc;
 
 	*q = NULL;
-	return ops->connect(c, create, q, err);
+	rc = ops->connect(c, create, q, err);
+	if (rc != QUEUE_OK)
+		return rc;
+	if (c->faxd_name && *c->faxd_name)
+		snprintf((*q)->server, sizeof((*q)->server), "%s", c->faxd_name);
+	else if (gethostname((*q)->server, sizeof((*q)->server) - 1) < 0 || !(*q)->server[0])
+		snprintf((*q)->server, sizeof((*q)->server), "localhost");
+	return QUEUE_OK;
+}
+
+const char *queue_server_name(const struct queue *q)
+{
+	return q->server;
 }
 
 int queue_want_version(const struct queue *q)
@@ -212,6 +229,89 @@ enum queue_rc queue_exec(struct queue *q, const char *sql, const struct qparam *
 	while (rc == QUEUE_OK && row)
 		rc = q->ops->step(r, &row, err);
 	q->ops->rows_free(r);
+	return rc;
+}
+
+enum queue_rc queue_exec_changed(struct queue *q, const char *sql, const struct qparam *p, size_t np,
+                                 bool *changed, struct buf *err)
+{
+	struct queue_rows *r;
+	enum queue_rc rc;
+
+	*changed = false;
+	rc = q->ops->query(q, sql, p, np, &r, err);
+	if (rc != QUEUE_OK)
+		return rc;
+	rc = q->ops->step(r, changed, err);
+	q->ops->rows_free(r);
+	return rc;
+}
+
+enum queue_rc queue_read_list(struct queue *q, const char *sql, const struct qparam *p, size_t np,
+                              size_t size, queue_row_read read, void (*free_item)(void *item), void **out,
+                              size_t *n, struct buf *err)
+{
+	struct queue_rows *r;
+	enum queue_rc rc;
+	size_t cap = 0;
+	bool row;
+
+	*out = NULL;
+	*n = 0;
+	rc = q->ops->query(q, sql, p, np, &r, err);
+	if (rc != QUEUE_OK)
+		return rc;
+	while ((rc = q->ops->step(r, &row, err)) == QUEUE_OK && row) {
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 16;
+			*out = xreallocarray(*out, cap, size);
+		}
+		rc = read(q, r, (char *)*out + *n * size, err);
+		if (rc != QUEUE_OK)
+			break;
+		(*n)++;
+	}
+	q->ops->rows_free(r);
+	if (rc != QUEUE_OK) {
+		for (size_t i = 0; i < *n; i++)
+			free_item((char *)*out + i * size);
+		free(*out);
+		*out = NULL;
+		*n = 0;
+	}
+	return rc;
+}
+
+const char *queue_text(const char *s, struct buf *tmp)
+{
+	if (!s)
+		return NULL;
+	buf_reset(tmp);
+	if (charset_decode(s, strlen(s), "UTF-8", tmp) == 0)
+		return s;
+	return buf_cstr(tmp);
+}
+
+char *queue_col_strdup(struct queue *q, struct queue_rows *r, int col)
+{
+	const char *s = q->ops->col_text(r, col);
+
+	return s ? xstrdup(s) : NULL;
+}
+
+enum queue_rc queue_begin_own(struct queue *q, bool *own, struct buf *err)
+{
+	*own = !q->in_tx;
+	return *own ? queue_begin(q, err) : QUEUE_OK;
+}
+
+enum queue_rc queue_end_own(struct queue *q, bool own, enum queue_rc rc, struct buf *err)
+{
+	if (!own)
+		return rc;
+	if (rc == QUEUE_OK)
+		return queue_commit(q, err);
+	queue_rollback(q);
 	return rc;
 }
 

@@ -59,14 +59,24 @@ struct job {
 	char *orcpt;      /* RFC 3461 ORCPT, e.g. "rfc822;+4930123@fax.example.com"; NULL when not given */
 	char *message_id; /* the mail's Message-ID, or NULL */
 	char *dedupe_key; /* unique per message and recipient: the same mail never queues twice */
+	int pages_done;   /* pages the remote confirmed over all calls: the next call starts after them */
+	int64_t finished; /* when it became sent, failed or cancelled; 0 while it is not finished */
+	bool archived;    /* finished long ago (archive_days): hidden from the usual lists */
 };
 
 /* Every field of a job, in the database's column order: for programs that show them all. */
-enum job_field_type { JOB_FIELD_INT, JOB_FIELD_INT64, JOB_FIELD_TIME, JOB_FIELD_TEXT, JOB_FIELD_STATUS };
+enum job_field_type {
+	JOB_FIELD_INT,
+	JOB_FIELD_INT64,
+	JOB_FIELD_TIME,
+	JOB_FIELD_TEXT,
+	JOB_FIELD_STATUS,
+	JOB_FIELD_BOOL
+};
 struct job_field {
 	const char *name; /* the column's name */
 	enum job_field_type type;
-	size_t offset; /* in struct job: int, int64_t (INT64 and TIME), char * or enum job_status */
+	size_t offset; /* in struct job: int, int64_t (INT64 and TIME), char *, enum job_status or bool */
 };
 extern const struct job_field job_fields[]; /* ends with a NULL name */
 
@@ -107,18 +117,166 @@ enum queue_rc queue_job_add(struct queue *q, struct job *j, const struct fax_pag
 enum queue_rc queue_job_get(struct queue *q, int64_t id, struct job *out, struct buf *err);
 /* Read a job's pages, in order. */
 enum queue_rc queue_job_pages(struct queue *q, int64_t id, struct fax_page_list *out, struct buf *err);
-/* Jobs, newest first; status < 0 lists all. limit 0 means no limit. */
+/* Jobs, newest first; status < 0 lists all. limit 0 means no limit. Archived jobs included. */
 enum queue_rc queue_job_list(struct queue *q, int status, size_t limit, struct job **out, size_t *n,
                              struct buf *err);
+/* The same without archived jobs (what `faxctl jobs` shows unless --all). */
+enum queue_rc queue_job_list_current(struct queue *q, int status, size_t limit, struct job **out, size_t *n,
+                                     struct buf *err);
 /*
- * Admin actions: cancel (queued, held or sending -> cancelled), hold (queued -> held),
- * release (held -> queued), retry (failed or cancelled -> queued, attempts kept, due now).
- * QUEUE_BAD_STATE when the job's status does not allow it.
+ * Admin actions: cancel (queued, held or sending -> cancelled), hold (queued or sending -> held),
+ * release (held -> queued), retry (failed or cancelled -> queued, attempts kept, due now, no longer
+ * archived). QUEUE_BAD_STATE when the job's status does not allow it. Cancel and hold clear the
+ * lease: a server sending the job finds out at its next queue_lease_renew and hangs up.
  */
 enum queue_action { QUEUE_CANCEL, QUEUE_HOLD, QUEUE_RELEASE, QUEUE_RETRY };
 enum queue_rc queue_job_action(struct queue *q, int64_t id, enum queue_action a, struct buf *err);
 /* Pages queued by this sender (auth user if any, else envelope sender) since local midnight. */
 enum queue_rc queue_pages_today(struct queue *q, const char *sender, long *pages, struct buf *err);
+
+/*
+ * Sending: jobs are claimed under a lease (docs/queue.md, "Leases"). owner names the server (see
+ * queue_server_name); now is the caller's clock in unix seconds.
+ *
+ * queue_claim takes the most urgent due job: status queued with send_after and next_attempt <= now,
+ * or status sending whose lease has expired (its server died). Numbers that already have
+ * max_per_dest jobs sending under a live lease (anybody's) are skipped; max_per_dest <= 0: no limit.
+ * Order: priority (highest first), next_attempt, id. The job becomes sending with lease_owner =
+ * owner, lease_expiry = now + lease_secs, and is copied to out. QUEUE_NOT_FOUND when nothing is due.
+ * Claims are serialised across processes and servers, so a job is never claimed twice while its
+ * lease holds and the per-number limit holds however many claim at once.
+ */
+enum queue_rc queue_claim(struct queue *q, const char *owner, int64_t now, long lease_secs, long max_per_dest,
+                          struct job *out, struct buf *err);
+/*
+ * Extend the lease to now + lease_secs while the job is sending, leased to owner and the lease has
+ * not expired. QUEUE_BAD_STATE otherwise (cancelled or held meanwhile, lease expired or taken over):
+ * the call must end; *status (may be NULL) gets the job's current status.
+ */
+enum queue_rc queue_lease_renew(struct queue *q, int64_t id, const char *owner, int64_t now, long lease_secs,
+                                enum job_status *status, struct buf *err);
+/*
+ * End a claim: status JOB_SENT, JOB_FAILED or JOB_QUEUED (call again at next_attempt; ignored
+ * otherwise); stores reason_code, reason and pages_done, adds one to attempts, sets finished (sent,
+ * failed) and drops the lease. Only while the job is sending and leased to owner (even if the lease
+ * has expired, as long as nobody took the job over); QUEUE_BAD_STATE otherwise, and nothing changes
+ * (a cancel or hold meanwhile stands).
+ */
+enum queue_rc queue_job_finish(struct queue *q, int64_t id, const char *owner, enum job_status status,
+                               const char *reason_code, const char *reason, int64_t next_attempt,
+                               int pages_done, struct buf *err);
+/*
+ * Replace a job's pages (rendered again at standard resolution or for A4 because the remote refused
+ * them): sets pages, resolution, paper, and pages_done = 0. Only by the lease owner of a job being
+ * sent (QUEUE_BAD_STATE otherwise, nothing changes).
+ */
+enum queue_rc queue_job_replace_pages(struct queue *q, int64_t id, const char *owner,
+                                      const struct fax_page_list *pages, int resolution, int paper,
+                                      struct buf *err);
+
+/* One call made for a job, as faxd records it whatever its outcome. */
+struct attempt {
+	int64_t id, job_id;
+	int64_t start, end; /* unix seconds */
+	char *server;       /* NULL: this connection's queue_server_name */
+	char *line;
+	char *remote_id; /* the remote's station id (TSI/CSI) as it sent it, or NULL */
+	int bit_rate;
+	bool ecm;
+	int pages_confirmed;
+	int t30_code;  /* T.30 completion code (spandsp's T30_ERR_*) */
+	char *outcome; /* stable name (fax_outcome_info) */
+	char *reason;  /* plain words */
+};
+/* Store an attempt (a->id is set). QUEUE_ERR_TEMP when the job does not exist. */
+enum queue_rc queue_attempt_add(struct queue *q, struct attempt *a, struct buf *err);
+/* A job's attempts, oldest first (none for an unknown job). */
+enum queue_rc queue_attempt_list(struct queue *q, int64_t job_id, struct attempt **out, size_t *n,
+                                 struct buf *err);
+void attempt_list_free(struct attempt *a, size_t n);
+
+/* A received fax, stored with its pages until mailgate has delivered it. */
+struct inbound {
+	int64_t id;
+	int64_t received; /* end of the call */
+	int64_t started;
+	char *server; /* NULL: this connection's queue_server_name */
+	char *line, *caller, *called /* the DID */, *subaddress, *remote_id;
+	int pages, resolution; /* resolution: enum fax_resolution */
+	int t30_code;
+	bool partial; /* the call ended in the middle: the pages received are kept */
+	char *status; /* "new" (waiting for mailgate; NULL is stored as "new"), later "delivered"... */
+	char *reason;
+};
+/*
+ * Store a received fax with its pages and, per page, the rows that arrived damaged (bad_rows may be
+ * NULL: none). in->id is set, in->pages becomes pages->count. All or nothing.
+ */
+enum queue_rc queue_inbound_add(struct queue *q, struct inbound *in, const struct fax_page_list *pages,
+                                const int *bad_rows, struct buf *err);
+enum queue_rc queue_inbound_get(struct queue *q, int64_t id, struct inbound *out, struct buf *err);
+/* Newest first; status NULL lists all; limit 0 means no limit. */
+enum queue_rc queue_inbound_list(struct queue *q, const char *status, size_t limit, struct inbound **out,
+                                 size_t *n, struct buf *err);
+/* A received fax's pages in order, and *bad_rows a malloc'd array of pages->count (NULL when none). */
+enum queue_rc queue_inbound_pages(struct queue *q, int64_t id, struct fax_page_list *pages, int **bad_rows,
+                                  struct buf *err);
+/* Set status and reason (mailgate: "delivered", "failed"...). */
+enum queue_rc queue_inbound_set_status(struct queue *q, int64_t id, const char *status, const char *reason,
+                                       struct buf *err);
+void inbound_free(struct inbound *in);
+void inbound_list_free(struct inbound *in, size_t n);
+
+/* Something the admins must hear of (a line out of service, back in service...): mailgate sends it. */
+struct event {
+	int64_t id;
+	int64_t time;
+	char *server;
+	char *kind;    /* "line_down", "line_up", ... */
+	char *subject; /* what it is about, e.g. the line's name; may be NULL */
+	char *text;    /* plain words */
+	bool handled;
+};
+/* Record an event (time now, server queue_server_name). */
+enum queue_rc queue_event_add(struct queue *q, const char *kind, const char *subject, const char *text,
+                              struct buf *err);
+/* Events with id > since_id, oldest first; unhandled_only skips handled ones; limit 0: no limit. */
+enum queue_rc queue_event_list(struct queue *q, int64_t since_id, bool unhandled_only, size_t limit,
+                               struct event **out, size_t *n, struct buf *err);
+enum queue_rc queue_event_handled(struct queue *q, int64_t id, struct buf *err);
+void event_list_free(struct event *e, size_t n);
+
+/* What a line is doing, one row per server and line, written by faxd as it changes. */
+struct line_status {
+	char *server; /* NULL: this connection's queue_server_name */
+	char *line;
+	char *state;     /* "idle", "dialing", "sending", "receiving", "down"... */
+	int64_t since;   /* in this state since */
+	int64_t job_id;  /* the job being sent, 0 none */
+	char *call_info; /* the call in words ("to +4930123456, page 2 of 5"), or NULL */
+	int64_t calls, failures_in_row, pages_sent, pages_received;
+	int64_t updated; /* set by queue_line_update when 0 */
+};
+/* Insert or replace the row of (server, line). */
+enum queue_rc queue_line_update(struct queue *q, const struct line_status *ls, struct buf *err);
+/* Every line of every server, by server and line. */
+enum queue_rc queue_line_list(struct queue *q, struct line_status **out, size_t *n, struct buf *err);
+void line_status_list_free(struct line_status *ls, size_t n);
+
+/*
+ * Housekeeping (faxctl purge, and faxd once a day): jobs finished (sent, failed, cancelled) at
+ * least archive_days before now are archived; archived jobs finished at least purge_days before
+ * now go with their pages and attempts, and so do received faxes no longer "new" that were received
+ * at least purge_days before, and events as old. One transaction.
+ */
+struct queue_purge_counts {
+	long archived, jobs, inbound, events;
+};
+enum queue_rc queue_purge(struct queue *q, int64_t now, long archive_days, long purge_days,
+                          struct queue_purge_counts *counts, struct buf *err);
+
+/* The name this connection writes as server (faxd_name, else the host name). */
+const char *queue_server_name(const struct queue *q);
 
 void job_free(struct job *j);
 void job_list_free(struct job *jobs, size_t n);

@@ -3,8 +3,8 @@
  *
  * Each action is one UPDATE that names the statuses it applies to, so it cannot race with a
  * sender changing the job at the same moment: either the job was in an allowed status and the
- * action is done, or nothing changed. Cancelling a job being sent drops its lease; the sender
- * notices when it next renews the lease and stops.
+ * action is done, or nothing changed. Cancelling or holding a job being sent drops its lease; the
+ * sender notices when it next renews the lease and hangs up.
  */
 #include <time.h>
 
@@ -25,7 +25,7 @@ static const struct queue_action_rule queue_action_rules[] = {
                       {JOB_QUEUED, JOB_HELD, JOB_SENDING},
                       false},
     [QUEUE_HOLD] =
-        {JOB_HELD, "held", "held by the administrator", {JOB_QUEUED, JOB_QUEUED, JOB_QUEUED}, false},
+        {JOB_HELD, "held", "held by the administrator", {JOB_QUEUED, JOB_SENDING, JOB_SENDING}, false},
     [QUEUE_RELEASE] =
         {JOB_QUEUED, "released", "released by the administrator", {JOB_HELD, JOB_HELD, JOB_HELD}, false},
     [QUEUE_RETRY] = {JOB_QUEUED,
@@ -47,19 +47,22 @@ enum queue_rc queue_job_action(struct queue *q, int64_t id, enum queue_action a,
 		return QUEUE_BAD_STATE;
 	}
 	rule = &queue_action_rules[a];
+	int64_t now = (int64_t)time(NULL);
 	struct qparam p[] = {
 	    QP_I(id),
 	    QP_S(queue_status_name(rule->to)),
 	    QP_S(rule->code),
 	    QP_S(rule->reason),
-	    rule->due_now ? QP_I((int64_t)time(NULL)) : QP_S(NULL),
+	    rule->due_now ? QP_I(now) : QP_S(NULL),
 	    QP_S(queue_status_name(rule->from[0])),
 	    QP_S(queue_status_name(rule->from[1])),
 	    QP_S(queue_status_name(rule->from[2])),
+	    QP_I(rule->to == JOB_CANCELLED ? now : 0),
 	};
 	rc = q->ops->query(q,
 	                   "UPDATE jobs SET status = $2, reason_code = $3, reason = $4, "
-	                   "next_attempt = COALESCE($5, next_attempt), lease_owner = NULL, lease_expiry = 0 "
+	                   "next_attempt = COALESCE($5, next_attempt), lease_owner = NULL, lease_expiry = 0, "
+	                   "finished = $9, archived = FALSE "
 	                   "WHERE id = $1 AND status IN ($6, $7, $8) RETURNING id",
 	                   p, sizeof(p) / sizeof(p[0]), &r, err);
 	if (rc != QUEUE_OK)
@@ -75,7 +78,7 @@ enum queue_rc queue_job_action(struct queue *q, int64_t id, enum queue_action a,
 		return rc;
 	buf_printf(err, "job %lld is %s: it cannot be %s", (long long)id, queue_status_name(j.status),
 	           a == QUEUE_CANCEL    ? "cancelled"
-	           : a == QUEUE_HOLD    ? "held (only a queued job can)"
+	           : a == QUEUE_HOLD    ? "held (only a queued or sending job can)"
 	           : a == QUEUE_RELEASE ? "released (only a held job can)"
 	                                : "retried (only a failed or cancelled job can)");
 	job_free(&j);

@@ -12,7 +12,6 @@
 
 #include "queue/queue.h"
 #include "queue/queue_store.h"
-#include "render/charset.h"
 #include "util/log.h"
 #include "util/xalloc.h"
 
@@ -20,10 +19,12 @@
 #define JOB_COLUMNS                                                                                          \
 	"id, created, sender, auth_user, client_addr, number, dial, rcpt_addr, rcpt_name, rcpt_company, "    \
 	"subaddress, subject, pages, resolution, paper, priority, send_after, status, reason_code, reason, " \
-	"attempts, next_attempt, lease_owner, lease_expiry, notify, orcpt, message_id, dedupe_key"
+	"attempts, next_attempt, lease_owner, lease_expiry, notify, orcpt, message_id, dedupe_key, "         \
+	"pages_done, finished, archived"
 
-static enum queue_rc job_read(struct queue *q, struct queue_rows *r, struct job *j, struct buf *err)
+static enum queue_rc job_read(struct queue *q, struct queue_rows *r, void *item, struct buf *err)
 {
+	struct job *j = item;
 	int c = 0;
 
 	memset(j, 0, sizeof(*j));
@@ -53,20 +54,12 @@ static enum queue_rc job_read(struct queue *q, struct queue_rows *r, struct job 
 			}
 			j->status = (enum job_status)st;
 			break;
+		case JOB_FIELD_BOOL:
+			*(bool *)field = q->ops->col_int(r, c) != 0;
+			break;
 		}
 	}
 	return QUEUE_OK;
-}
-
-/* s as valid UTF-8: s itself, or a cleaned copy kept in tmp. */
-static const char *job_text(const char *s, struct buf *tmp)
-{
-	if (!s)
-		return NULL;
-	buf_reset(tmp);
-	if (charset_decode(s, strlen(s), "UTF-8", tmp) == 0)
-		return s;
-	return buf_cstr(tmp);
 }
 
 static enum queue_rc job_insert(struct queue *q, struct job *j, const struct fax_page_list *pages,
@@ -104,7 +97,7 @@ static enum queue_rc job_insert(struct queue *q, struct job *j, const struct fax
 
 	for (size_t i = 0; i < NTEXT; i++) {
 		buf_init(&clean[i]);
-		text[i] = job_text(text[i], &clean[i]);
+		text[i] = queue_text(text[i], &clean[i]);
 	}
 	struct qparam p[] = {
 	    QP_I(now),           QP_S(text[0]),         QP_S(text[1]),       QP_S(text[2]),  QP_S(text[3]),
@@ -124,9 +117,17 @@ static enum queue_rc job_insert(struct queue *q, struct job *j, const struct fax
 	if (rc == QUEUE_OK && !row)
 		return QUEUE_DUPLICATE;
 
-	for (size_t i = 0; rc == QUEUE_OK && i < npages; i++) {
+	return rc == QUEUE_OK ? queue_pages_insert(q, j->id, pages, err) : rc;
+}
+
+enum queue_rc queue_pages_insert(struct queue *q, int64_t id, const struct fax_page_list *pages,
+                                 struct buf *err)
+{
+	enum queue_rc rc = QUEUE_OK;
+
+	for (size_t i = 0; rc == QUEUE_OK && pages && i < pages->count; i++) {
 		const struct fax_page *pg = &pages->pages[i];
-		struct qparam pp[] = {QP_I(j->id), QP_I((int64_t)i + 1), QP_I(pg->width), QP_I(pg->height),
+		struct qparam pp[] = {QP_I(id), QP_I((int64_t)i + 1), QP_I(pg->width), QP_I(pg->height),
 		                      QP_B(pg->data ? (const void *)pg->data : "", pg->len)};
 		rc = queue_exec(
 		    q, "INSERT INTO pages (job_id, seq, width, height, data) VALUES ($1, $2, $3, $4, $5)", pp,
@@ -250,49 +251,52 @@ enum queue_rc queue_job_pages(struct queue *q, int64_t id, struct fax_page_list 
 	return rc;
 }
 
-enum queue_rc queue_job_list(struct queue *q, int status, size_t limit, struct job **out, size_t *n,
-                             struct buf *err)
+static void job_free_item(void *item)
+{
+	job_free(item);
+}
+
+static enum queue_rc job_list(struct queue *q, bool archived, int status, size_t limit, struct job **out,
+                              size_t *n, struct buf *err)
 {
 	/* Status comes first when given, then the limit. */
-	static const char *const sql[2][2] = {
-	    {"SELECT " JOB_COLUMNS " FROM jobs ORDER BY id DESC",
-	     "SELECT " JOB_COLUMNS " FROM jobs ORDER BY id DESC LIMIT $1"},
-	    {"SELECT " JOB_COLUMNS " FROM jobs WHERE status = $1 ORDER BY id DESC",
-	     "SELECT " JOB_COLUMNS " FROM jobs WHERE status = $1 ORDER BY id DESC LIMIT $2"},
+	static const char *const sql[2][2][2] = {
+	    {
+	        {"SELECT " JOB_COLUMNS " FROM jobs WHERE archived = FALSE ORDER BY id DESC",
+	         "SELECT " JOB_COLUMNS " FROM jobs WHERE archived = FALSE ORDER BY id DESC LIMIT $1"},
+	        {"SELECT " JOB_COLUMNS " FROM jobs WHERE archived = FALSE AND status = $1 ORDER BY id DESC",
+	         "SELECT " JOB_COLUMNS
+	         " FROM jobs WHERE archived = FALSE AND status = $1 ORDER BY id DESC LIMIT $2"},
+	    },
+	    {
+	        {"SELECT " JOB_COLUMNS " FROM jobs ORDER BY id DESC",
+	         "SELECT " JOB_COLUMNS " FROM jobs ORDER BY id DESC LIMIT $1"},
+	        {"SELECT " JOB_COLUMNS " FROM jobs WHERE status = $1 ORDER BY id DESC",
+	         "SELECT " JOB_COLUMNS " FROM jobs WHERE status = $1 ORDER BY id DESC LIMIT $2"},
+	    },
 	};
 	bool has_status = status >= 0 && status<JOB_STATUS_COUNT, has_limit = limit> 0;
 	struct qparam p[2];
-	size_t np = 0, cap = 0;
-	struct queue_rows *r;
-	enum queue_rc rc;
-	bool row = true;
+	size_t np = 0;
 
-	*out = NULL;
-	*n = 0;
 	if (has_status)
 		p[np++] = QP_S(queue_status_name((enum job_status)status));
 	if (has_limit)
 		p[np++] = QP_I(limit > INT64_MAX ? INT64_MAX : (int64_t)limit);
-	rc = q->ops->query(q, sql[has_status][has_limit], p, np, &r, err);
-	if (rc != QUEUE_OK)
-		return rc;
-	while ((rc = q->ops->step(r, &row, err)) == QUEUE_OK && row) {
-		if (*n == cap) {
-			cap = cap ? cap * 2 : 16;
-			*out = xreallocarray(*out, cap, sizeof(**out));
-		}
-		rc = job_read(q, r, &(*out)[*n], err);
-		if (rc != QUEUE_OK)
-			break;
-		(*n)++;
-	}
-	q->ops->rows_free(r);
-	if (rc != QUEUE_OK) {
-		job_list_free(*out, *n);
-		*out = NULL;
-		*n = 0;
-	}
-	return rc;
+	return queue_read_list(q, sql[archived][has_status][has_limit], p, np, sizeof(**out), job_read,
+	                       job_free_item, (void **)out, n, err);
+}
+
+enum queue_rc queue_job_list(struct queue *q, int status, size_t limit, struct job **out, size_t *n,
+                             struct buf *err)
+{
+	return job_list(q, true, status, limit, out, n, err);
+}
+
+enum queue_rc queue_job_list_current(struct queue *q, int status, size_t limit, struct job **out, size_t *n,
+                                     struct buf *err)
+{
+	return job_list(q, false, status, limit, out, n, err);
 }
 
 enum queue_rc queue_pages_today(struct queue *q, const char *sender, long *pages, struct buf *err)
@@ -305,7 +309,7 @@ enum queue_rc queue_pages_today(struct queue *q, const char *sender, long *pages
 	tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
 	tm.tm_isdst = -1;
 	struct buf clean = BUF_INIT;
-	struct qparam p[] = {QP_S(job_text(sender ? sender : "", &clean)), QP_I((int64_t)mktime(&tm))};
+	struct qparam p[] = {QP_S(queue_text(sender ? sender : "", &clean)), QP_I((int64_t)mktime(&tm))};
 	enum queue_rc rc =
 	    queue_query_int(q,
 	                    "SELECT COALESCE(SUM(pages), 0) FROM jobs WHERE COALESCE(auth_user, sender) "

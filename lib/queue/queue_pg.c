@@ -19,13 +19,15 @@
 #include "util/xalloc.h"
 
 /* Type OIDs of the columns the queue reads (pg_type.h is not part of libpq's headers). */
+#define PG_OID_BOOL  16
 #define PG_OID_BYTEA 17
 #define PG_OID_INT8  20
 #define PG_OID_INT2  21
 #define PG_OID_INT4  23
 
-/* Any fixed number: the key of the advisory lock that serialises schema upgrades. */
+/* Any fixed numbers: the keys of the advisory locks that serialise schema upgrades and claims. */
 #define PG_SCHEMA_LOCK 0x66617867 /* "faxg" */
+#define PG_CLAIM_LOCK  0x6661786c /* "faxl" */
 
 struct queue_pg {
 	struct queue base;
@@ -269,6 +271,8 @@ static int64_t qp_col_int(struct queue_rows *r, int col)
 	if (PQgetisnull(r->res, r->row, col))
 		return 0;
 	switch (PQftype(r->res, col)) {
+	case PG_OID_BOOL:
+		return len == 1 && v[0] != 0;
 	case PG_OID_INT2:
 	case PG_OID_INT4:
 	case PG_OID_INT8:
@@ -342,6 +346,18 @@ static enum queue_rc qp_lock_schema(struct queue *q, struct buf *err)
 	return queue_exec(q, "SELECT pg_advisory_xact_lock($1)", p, 1, err);
 }
 
+/*
+ * Claims take turns, everywhere: the per-number limit counts jobs being sent, and two claims that
+ * ran side by side could each see room for one more call to the same number. A claim holds this
+ * lock for a few milliseconds, so servers queue up for it far faster than they can dial.
+ */
+static enum queue_rc qp_lock_claims(struct queue *q, struct buf *err)
+{
+	struct qparam p[] = {QP_I(PG_CLAIM_LOCK)};
+
+	return queue_exec(q, "SELECT pg_advisory_xact_lock($1)", p, 1, err);
+}
+
 static enum queue_rc qp_has_table(struct queue *q, const char *table, bool *yes, struct buf *err)
 {
 	struct qparam p[] = {QP_S(table)};
@@ -373,4 +389,6 @@ const struct queue_ops queue_pg_ops = {
     .rollback = qp_rollback,
     .lock_schema = qp_lock_schema,
     .has_table = qp_has_table,
+    .lock_claims = qp_lock_claims,
+    .claim_row_lock = " FOR UPDATE SKIP LOCKED",
 };

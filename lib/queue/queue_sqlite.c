@@ -278,6 +278,13 @@ static enum queue_rc qs_lock_schema(struct queue *q, struct buf *err)
 	return QUEUE_OK; /* BEGIN IMMEDIATE holds the database's only write lock already */
 }
 
+static enum queue_rc qs_lock_claims(struct queue *q, struct buf *err)
+{
+	(void)q;
+	(void)err;
+	return QUEUE_OK; /* BEGIN IMMEDIATE: claims take turns on the database's only write lock */
+}
+
 static enum queue_rc qs_has_table(struct queue *q, const char *table, bool *yes, struct buf *err)
 {
 	struct qparam p[] = {QP_S(table)};
@@ -307,4 +314,6 @@ const struct queue_ops queue_sqlite_ops = {
     .rollback = qs_rollback,
     .lock_schema = qs_lock_schema,
     .has_table = qs_has_table,
+    .lock_claims = qs_lock_claims,
+    .claim_row_lock = "",
 };

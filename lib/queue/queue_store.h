@@ -79,12 +79,17 @@ struct queue_ops {
 	enum queue_rc (*lock_schema)(struct queue *q, struct buf *err);
 	/* Whether a table exists (the schema_version table tells whether there is a schema). */
 	enum queue_rc (*has_table)(struct queue *q, const char *table, bool *yes, struct buf *err);
+	/* Inside a transaction: keep other claims out until it ends (queue_claim). */
+	enum queue_rc (*lock_claims)(struct queue *q, struct buf *err);
+	/* Appended to the SELECT that picks a job to claim: lock the row, pass rows others lock. */
+	const char *claim_row_lock;
 };
 
 /* Every store's connection starts with this (the store's own fields follow). */
 struct queue {
 	const struct queue_ops *ops;
-	bool in_tx; /* a transaction of the caller's is open */
+	bool in_tx;       /* a transaction of the caller's is open */
+	char server[128]; /* queue_server_name */
 };
 
 extern const struct queue_ops queue_sqlite_ops;
@@ -96,6 +101,32 @@ enum queue_rc queue_exec(struct queue *q, const char *sql, const struct qparam *
 /* Run a statement that yields one integer (first column of the first row; 0 when no row). */
 enum queue_rc queue_query_int(struct queue *q, const char *sql, const struct qparam *p, size_t np, int64_t *v,
                               struct buf *err);
+/* Run a statement that yields a row when it did something (UPDATE ... RETURNING): *changed says so. */
+enum queue_rc queue_exec_changed(struct queue *q, const char *sql, const struct qparam *p, size_t np,
+                                 bool *changed, struct buf *err);
+/*
+ * Text from outside (mail, the telephone network) as valid UTF-8: s itself, or a copy kept in tmp
+ * with invalid bytes as U+FFFD (PostgreSQL refuses them, and both stores must keep the same text).
+ */
+const char *queue_text(const char *s, struct buf *tmp);
+/* A text column as a malloc'd string, NULL for SQL NULL. */
+char *queue_col_strdup(struct queue *q, struct queue_rows *r, int col);
+/* Begin a transaction unless the caller has one open (*own says whether it was begun here). */
+enum queue_rc queue_begin_own(struct queue *q, bool *own, struct buf *err);
+/* End what queue_begin_own began: commit when rc is QUEUE_OK, else roll back; returns the outcome. */
+enum queue_rc queue_end_own(struct queue *q, bool own, enum queue_rc rc, struct buf *err);
+/* Read the current row into item; on failure it leaves item empty (nothing to free). */
+typedef enum queue_rc (*queue_row_read)(struct queue *q, struct queue_rows *r, void *item, struct buf *err);
+/*
+ * Run a SELECT and read its rows into a new array of items of size bytes (*out, *n). On failure
+ * the items read so far are freed with free_item, and *out is NULL, *n 0.
+ */
+enum queue_rc queue_read_list(struct queue *q, const char *sql, const struct qparam *p, size_t np,
+                              size_t size, queue_row_read read, void (*free_item)(void *item), void **out,
+                              size_t *n, struct buf *err);
+/* Store a job's pages as seq 1, 2... (the job has none yet). */
+enum queue_rc queue_pages_insert(struct queue *q, int64_t id, const struct fax_page_list *pages,
+                                 struct buf *err);
 /* Connect with the configured store; create as in queue_ops.connect. */
 enum queue_rc queue_connect(const struct conf *c, bool create, struct queue **q, struct buf *err);
 /* The newest version the program knows for q's store. */

@@ -1,19 +1,23 @@
 #!/bin/bash
 # queue.sh - the job queue on both stores: the unit tests against a private PostgreSQL as well as
 # SQLite, then `faxctl db`, `jobs`, `job` and the admin actions as an admin uses them, with their
-# messages, exit codes and JSON, on an SQLite file and on the PostgreSQL database.
+# messages, exit codes and JSON, on an SQLite file and on the PostgreSQL database; then what faxd
+# leaves for the admin: `faxctl attempts`, `inbound` (with --export), `lines`, `purge`, `jobs --all`;
+# and the claim benchmark in small, which must find no job claimed twice.
 set -eu
 top=$(cd "$(dirname "$0")/../.." && pwd)
 build=${FAXGATE_BUILD:-$top/build}
 faxctl=$build/bin/faxctl
 queue_add=$build/tools/queue_add
+claimbench=$build/tools/claimbench
+pagecmp=$build/tools/pagecmp
 test_queue=$build/tests/test_queue
 tmp=$(mktemp -d)
 . "$top/tests/e2e/pg.sh"
 trap 'pg_stop; rm -rf "$tmp"' EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 note() { echo "-- $*"; }
-for f in "$faxctl" "$queue_add" "$test_queue"; do
+for f in "$faxctl" "$queue_add" "$test_queue" "$claimbench" "$pagecmp"; do
 	[ -x "$f" ] || fail "$f is not built"
 done
 
@@ -22,7 +26,7 @@ note "PostgreSQL on port $PG_PORT (pid $PG_PID)"
 
 # The same unit tests on both stores; the PostgreSQL group must have run, not been skipped.
 "$test_queue" >"$tmp/unit.log" 2>&1 || { cat "$tmp/unit.log"; fail "test_queue failed"; }
-[ "$(grep -c '^\[  PASSED  \] 11 test(s)' "$tmp/unit.log")" = 2 ] || { cat "$tmp/unit.log"; fail "test_queue did not run both stores"; }
+[ "$(grep -c '^\[  PASSED  \] 23 test(s)' "$tmp/unit.log")" = 2 ] || { cat "$tmp/unit.log"; fail "test_queue did not run both stores"; }
 grep -q SKIPPED "$tmp/unit.log" && fail "test_queue skipped cases"
 note "test_queue passed on SQLite and PostgreSQL"
 
@@ -42,8 +46,9 @@ json() {
 		"$tmp/out" "$1" || fail "JSON check '$1' failed on: $(head -c 2000 "$tmp/out")"
 }
 
-check_store() { # NAME CONF
+check_store() { # NAME CONF SQL_COMMAND...: SQL_COMMAND "SQL" runs SQL on the store
 	local name=$1 conf=$2 ids id esc
+	shift 2
 	note "$name: faxctl db, jobs, job, cancel, hold, release, retry"
 
 	run "$conf" db version
@@ -55,12 +60,13 @@ check_store() { # NAME CONF
 	run "$conf" db upgrade
 	expect 0 "$name: db upgrade"
 	grep -q '^applied 001_jobs$' "$tmp/out" || fail "$name: upgrade report: $(cat "$tmp/out")"
+	grep -q '^applied 002_faxd$' "$tmp/out" || fail "$name: upgrade report: $(cat "$tmp/out")"
 	run "$conf" db upgrade
 	expect 0 "$name: second db upgrade"
 	grep -q 'nothing to do' "$tmp/out" || fail "$name: second upgrade report: $(cat "$tmp/out")"
 	run "$conf" db version
 	expect 0 "$name: db version"
-	grep -q '^schema version 1, current$' "$tmp/out" || fail "$name: db version: $(cat "$tmp/out")"
+	grep -q '^schema version 2, current$' "$tmp/out" || fail "$name: db version: $(cat "$tmp/out")"
 
 	run "$conf" jobs
 	expect 0 "$name: jobs on an empty queue"
@@ -89,12 +95,13 @@ check_store() { # NAME CONF
 
 	run "$conf" job --json "$id"
 	expect 0 "$name: job --json"
-	json "len(j) == 28 and j['id'] == $id and j['number'] == '+4930123456' and j['lease_owner'] is None"
+	json "len(j) == 31 and j['id'] == $id and j['number'] == '+4930123456' and j['lease_owner'] is None"
 	json "isinstance(j['created'], int) and j['attempts'] == 0 and j['reason_code'] == 'queued'"
+	json "j['pages_done'] == 0 and j['finished'] == 0 and j['archived'] is False"
 	run "$conf" job "$id"
 	expect 0 "$name: job"
 	grep -q '^status  *queued$' "$tmp/out" || fail "$name: job: $(cat "$tmp/out")"
-	[ "$(wc -l <"$tmp/out")" = 28 ] || fail "$name: job shows $(wc -l <"$tmp/out") fields, not 28"
+	[ "$(wc -l <"$tmp/out")" = 31 ] || fail "$name: job shows $(wc -l <"$tmp/out") fields, not 31"
 
 	run "$conf" hold "$id"
 	expect 0 "$name: hold"
@@ -140,18 +147,115 @@ check_store() { # NAME CONF
 	SUBJECT=$esc json "j['subject'] == __import__('os').environ['SUBJECT']"
 	run "$conf" jobs
 	grep -q $'\033' "$tmp/out" && fail "$name: jobs prints a raw escape character"
+	check_faxd "$name" "$conf" "$@"
+}
+
+check_faxd() { # NAME CONF SQL_COMMAND...: what faxd leaves for the admin
+	local name=$1 conf=$2 id claimed fax
+	shift 2
+	note "$name: faxctl attempts, inbound, lines, purge, jobs --all, hold during a call"
+
+	id=$("$queue_add" -c "$conf" -a -p 3 +4940111) || fail "$name: queue_add -a"
+	run "$conf" attempts --json "$id"
+	expect 0 "$name: attempts --json"
+	json "len(j) == 2 and j[0]['outcome'] == 'busy' and j[1]['outcome'] == 'dropped' and j[0]['id'] < j[1]['id']"
+	json "j[1]['bit_rate'] == 14400 and j[1]['ecm'] is True and j[1]['pages_confirmed'] == 1 and j[1]['t30_code'] == 49"
+	json "j[1]['remote_id'] == '+49 30 123456' and j[1]['duration'] == 90 and j[1]['job_id'] == $id and j[1]['t30_meaning']"
+	run "$conf" attempts "$id"
+	expect 0 "$name: attempts"
+	[ "$(grep -c 'dropped\|busy' "$tmp/out")" = 2 ] || fail "$name: attempts table: $(cat "$tmp/out")"
+	run "$conf" attempts 999999
+	expect 1 "$name: attempts of a job that does not exist"
+	grep -q 'no job 999999' "$tmp/err" || fail "$name: attempts 999999 says: $(cat "$tmp/err")"
+	for bad in "attempts" "attempts x" "attempts 1 2" "inbound x" "inbound 1 2" "inbound --export" "lines x" "purge x" "inbound 1 --export out.pdf" "jobs --all x"; do
+		# shellcheck disable=SC2086
+		run "$conf" $bad
+		expect 2 "$name: faxctl $bad"
+	done
+
+	run "$conf" inbound
+	expect 0 "$name: inbound on none"
+	grep -q '^no received faxes$' "$tmp/out" || fail "$name: inbound on none: $(cat "$tmp/out")"
+	fax=$("$queue_add" -c "$conf" -i -p 3 -o "$tmp/ref.tif" +4930999) || fail "$name: queue_add -i"
+	run "$conf" inbound --json
+	expect 0 "$name: inbound --json"
+	json "len(j) == 1 and j[0]['id'] == $fax and j[0]['status'] == 'new' and j[0]['partial'] is True and j[0]['pages'] == 3"
+	json "j[0]['called'] == '+4930999' and j[0]['caller'] == '+4940555123' and j[0]['remote_id'] == 'REMOTE FAX \x1b[2J'"
+	run "$conf" inbound --status delivered --json
+	json 'j == []'
+	run "$conf" inbound --json "$fax"
+	expect 0 "$name: inbound --json ID"
+	json "[p['bad_rows'] for p in j['page_list']] == [0, 1, 2] and all(p['width'] == 1728 for p in j['page_list'])"
+	run "$conf" inbound "$fax"
+	expect 0 "$name: inbound ID"
+	grep -q $'\033' "$tmp/out" && fail "$name: inbound prints a raw escape character"
+	grep -q '^page 2 .* 1 bad rows' "$tmp/out" || fail "$name: inbound ID: $(cat "$tmp/out")"
+	run "$conf" inbound
+	grep -q $'\033' "$tmp/out" && fail "$name: inbound list prints a raw escape character"
+	run "$conf" inbound "$fax" --export "$tmp/fax.tif"
+	expect 0 "$name: inbound --export"
+	"$pagecmp" "$tmp/ref.tif" "$tmp/fax.tif" >"$tmp/cmp" || fail "$name: the exported fax differs: $(cat "$tmp/cmp")"
+	[ "$(grep -c identical "$tmp/cmp")" = 3 ] || fail "$name: exported pages: $(cat "$tmp/cmp")"
+	run "$conf" inbound 999999 --export "$tmp/none.tif"
+	expect 1 "$name: export of a fax that does not exist"
+	[ -e "$tmp/none.tif" ] && fail "$name: a file for a fax that does not exist"
+
+	run "$conf" lines
+	expect 0 "$name: lines on none"
+	"$queue_add" -c "$conf" -l || fail "$name: queue_add -l"
+	run "$conf" lines --json
+	expect 0 "$name: lines --json"
+	json "[(x['line'], x['state']) for x in j] == [('1', 'sending'), ('2', 'down')] and j[0]['calls'] == 12 and j[1]['failures_in_row'] == 3"
+	run "$conf" lines
+	grep -q $'\a' "$tmp/out" && fail "$name: lines prints a raw control character"
+	grep -q ' down ' "$tmp/out" || fail "$name: lines: $(cat "$tmp/out")"
+
+	# hold and cancel while a job is being sent
+	claimed=$("$queue_add" -c "$conf" -C e2e +4940222 | sed -n 's/^claimed //p')
+	[ -n "$claimed" ] || fail "$name: nothing claimed"
+	run "$conf" job --json "$claimed"
+	json "j['status'] == 'sending' and j['lease_owner'] == 'e2e'"
+	run "$conf" hold "$claimed"
+	expect 0 "$name: hold of a job being sent"
+	run "$conf" job --json "$claimed"
+	json "j['status'] == 'held' and j['lease_owner'] is None"
+
+	# purge: a job finished long ago is archived, then deleted with its attempts; a new fax stays
+	run "$conf" jobs --json --limit 0
+	local before
+	before=$(python3 -c 'import json, sys; print(len(json.load(open(sys.argv[1]))))' "$tmp/out")
+	"$@" "UPDATE jobs SET status = 'sent', finished = 1000 WHERE id = $id" >/dev/null || fail "$name: SQL"
+	"$@" "UPDATE inbound SET received = 1000 WHERE id = $fax" >/dev/null || fail "$name: SQL"
+	run "$conf" purge
+	expect 0 "$name: purge"
+	grep -q '^archived 1 jobs' "$tmp/out" || fail "$name: purge says: $(cat "$tmp/out")"
+	grep -q '^deleted 1 archived jobs, 0 received faxes' "$tmp/out" || fail "$name: purge says: $(cat "$tmp/out")"
+	run "$conf" attempts "$id"
+	expect 1 "$name: attempts of a purged job"
+	run "$conf" inbound --json "$fax"
+	expect 0 "$name: a new fax survives the purge"
+	# archived, not yet purged: hidden unless --all
+	id=$(echo "$ids" | head -n 1)
+	"$@" "UPDATE jobs SET status = 'failed', finished = $(($(date +%s) - 40 * 86400)) WHERE id = $id" >/dev/null
+	run "$conf" purge
+	grep -q '^archived 1 jobs' "$tmp/out" || fail "$name: purge says: $(cat "$tmp/out")"
+	run "$conf" jobs --json --limit 0
+	json "len(j) == $before - 2 and $id not in [x['id'] for x in j]"
+	run "$conf" jobs --all --json --limit 0
+	json "len(j) == $before - 1 and [x['archived'] for x in j if x['id'] == $id] == [True]"
 	return 0
 }
 
 # SQLite: the folder is made, private.
 printf 'run_user = \ndb_path = %s/sqlite/var/queue.db\ndb_timeout = 2s\n' "$tmp" >"$tmp/sqlite.conf"
-check_store SQLite "$tmp/sqlite.conf"
+check_store SQLite "$tmp/sqlite.conf" sqlite3 "$tmp/sqlite/var/queue.db"
 [ "$(stat -c %a "$tmp/sqlite/var")" = 750 ] || fail "SQLite folder mode $(stat -c %a "$tmp/sqlite/var")"
 [ "$(stat -c %a "$tmp/sqlite/var/queue.db")" = 640 ] || fail "SQLite file mode $(stat -c %a "$tmp/sqlite/var/queue.db")"
 
 printf 'run_user = \ndb_driver = postgresql\ndb_conninfo = %s\ndb_timeout = 3s\n' "$FAXGATE_TEST_PG" >"$tmp/pg.conf"
-pg_psql -q -d faxgate -c 'DROP TABLE IF EXISTS pages, jobs, schema_version CASCADE' >/dev/null
-check_store PostgreSQL "$tmp/pg.conf"
+drop_all='DROP TABLE IF EXISTS pages, jobs, schema_version, attempts, inbound_pages, inbound, events, lines CASCADE'
+pg_psql -q -d faxgate -c "$drop_all" >/dev/null
+check_store PostgreSQL "$tmp/pg.conf" pg_psql -qtA -d faxgate -c
 
 # Upgrades started at once apply each migration once. concurrent_upgrade NAME CONF COUNT_COMMAND...
 concurrent_upgrade() {
@@ -165,14 +269,22 @@ concurrent_upgrade() {
 		wait "${pids[i]}" || fail "$name: concurrent upgrade $i failed: $(cat "$tmp/up$((i + 1)).log")"
 	done
 	[ "$(cat "$tmp"/up?.log | grep -c '^applied 001_jobs$')" = 1 ] || fail "$name: migration 1 applied $(cat "$tmp"/up?.log | grep -c '^applied 001_jobs$') times"
+	[ "$(cat "$tmp"/up?.log | grep -c '^applied 002_faxd$')" = 1 ] || fail "$name: migration 2 applied more than once"
 	n=$("$@")
-	[ "$n" = 1 ] || fail "$name: schema_version has $n rows after concurrent upgrades"
+	[ "$n" = 2 ] || fail "$name: schema_version has $n rows after concurrent upgrades"
 }
 printf 'run_user = \ndb_path = %s/concurrent/queue.db\n' "$tmp" >"$tmp/concurrent.conf"
 concurrent_upgrade SQLite "$tmp/concurrent.conf" sqlite3 "$tmp/concurrent/queue.db" 'SELECT COUNT(*) FROM schema_version'
-pg_psql -q -d faxgate -c 'DROP TABLE IF EXISTS pages, jobs, schema_version CASCADE' >/dev/null
+pg_psql -q -d faxgate -c "$drop_all" >/dev/null
 concurrent_upgrade PostgreSQL "$tmp/pg.conf" pg_psql -qtA -d faxgate -c 'SELECT COUNT(*) FROM schema_version'
 note "concurrent upgrades: each migration applied once"
+
+# The claim benchmark in small: four claimers at once, no job twice, one call a number.
+printf 'run_user = \ndb_path = %s/bench/queue.db\ndb_timeout = 30s\n' "$tmp" >"$tmp/bench.conf"
+"$claimbench" -H -c "$tmp/bench.conf" -j 300 -n 10 -k 1,4 >"$tmp/bench.out" 2>&1 || { cat "$tmp/bench.out"; fail "claimbench on SQLite"; }
+pg_psql -q -d faxgate -c "$drop_all" >/dev/null
+"$claimbench" -c "$tmp/pg.conf" -j 300 -n 10 -k 1,4 >>"$tmp/bench.out" 2>&1 || { cat "$tmp/bench.out"; fail "claimbench on PostgreSQL"; }
+grep '^|' "$tmp/bench.out"
 
 # The migrations travel inside the program: a copy far from the source tree makes a new database.
 cp "$faxctl" "$tmp/faxctl-copy"

@@ -2,10 +2,16 @@
  * queue_add - put test jobs into the queue, with made-up pages, in one transaction.
  *
  * usage: queue_add -c CONF [-n JOBS] [-p PAGES | -f FAX.tif] [-k KEY_PREFIX] [-s SENDER]
- *                  [-u AUTH_USER] [-t SUBJECT] [NUMBER]
+ *                  [-u AUTH_USER] [-t SUBJECT] [-a] [-C OWNER] [NUMBER]
+ *        queue_add -c CONF -i [-p PAGES] [-o REF.tif] [NUMBER]
+ *        queue_add -c CONF -l | -e KIND
  * Prints the id of each job. Job i gets dedupe key KEY_PREFIX-i (default: none, so no dedupe).
  * -f stores the MMR strips of a fax TIFF (one strip a page, as faxctl render writes them) as the
  * pages, with the TIFF's resolution, so a job holds real pages that can be sent.
+ * -a records two attempts for each job (busy, then a partial success); -C claims one due job as
+ * OWNER afterwards and prints "claimed ID". -i stores a received fax instead (PAGES real MMR pages,
+ * NUMBER as the number called, bad rows 0, 1, 2... a page) and prints its id; -o writes the same
+ * pages as a fax TIFF. -l writes two lines' state, -e records an event.
  * Exit status: 0 all stored, 1 failure (nothing stored), 3 a duplicate (nothing stored), 2 usage.
  */
 #include <getopt.h>
@@ -18,6 +24,9 @@
 
 #include "conf/conf.h"
 #include "queue/queue.h"
+#include "render/bitmap.h"
+#include "render/faxtiff.h"
+#include "render/geometry.h"
 #include "util/log.h"
 #include "util/xalloc.h"
 
@@ -25,7 +34,9 @@ static void usage(void)
 {
 	fprintf(stderr,
 	        "usage: queue_add -c CONF [-n JOBS] [-p PAGES | -f FAX.tif] [-k KEY_PREFIX] [-s SENDER]\n"
-	        "                 [-u AUTH_USER] [-t SUBJECT] [NUMBER]\n");
+	        "                 [-u AUTH_USER] [-t SUBJECT] [-a] [-C OWNER] [NUMBER]\n"
+	        "       queue_add -c CONF -i [-p PAGES] [-o REF.tif] [NUMBER]\n"
+	        "       queue_add -c CONF -l | -e KIND\n");
 	exit(2);
 }
 
@@ -77,17 +88,115 @@ static int read_pages(const char *path, struct fax_page_list *l, int *res)
 	return 0;
 }
 
+/* Received pages: real MMR, each with a bar at a height of its own so pages differ. */
+static void make_mmr_pages(struct fax_page_list *l, int n)
+{
+	for (int i = 0; i < n; i++) {
+		struct bitmap b;
+		struct fax_page p;
+		bitmap_alloc(&b, FAX_WIDTH, 400);
+		for (int y = 20 + 30 * i; y < 40 + 30 * i && y < b.height; y++)
+			for (int x = 100; x < 1500; x++)
+				b.bits[(size_t)y * b.stride + (size_t)x / 8] |= (uint8_t)(0x80 >> (x % 8));
+		if (mmr_encode(&b, &p) < 0)
+			exit(1);
+		bitmap_free(&b);
+		fax_page_list_push(l, &p);
+	}
+}
+
+static int add_inbound(struct queue *q, int pages, const char *called, const char *ref, struct buf *err)
+{
+	struct fax_page_list l = {0};
+	int *bad = xcalloc((size_t)pages + 1, sizeof(*bad));
+	int64_t now = (int64_t)time(NULL);
+	struct inbound in = {.received = now,
+	                     .started = now - 60,
+	                     .line = "1",
+	                     .caller = "+4940555123",
+	                     .called = (char *)called,
+	                     .subaddress = "7",
+	                     .remote_id = "REMOTE FAX \x1b[2J",
+	                     .resolution = FAX_RES_FINE,
+	                     .t30_code = 0,
+	                     .partial = true};
+
+	make_mmr_pages(&l, pages);
+	for (int i = 0; i < pages; i++)
+		bad[i] = i;
+	if (queue_inbound_add(q, &in, &l, bad, err) != QUEUE_OK)
+		return 1;
+	if (ref) {
+		struct fax_geometry g;
+		char msg[200];
+		geometry_init(&g, FAX_RES_FINE, FAX_PAPER_A4);
+		if (faxtiff_write(ref, &l, &g, "faxgate", msg, sizeof(msg)) < 0) {
+			buf_puts(err, msg);
+			return 1;
+		}
+	}
+	printf("%lld\n", (long long)in.id);
+	fax_page_list_free(&l);
+	free(bad);
+	return 0;
+}
+
+static int add_lines(struct queue *q, int64_t job, struct buf *err)
+{
+	int64_t now = (int64_t)time(NULL);
+	struct line_status a = {.line = "1",
+	                        .state = "sending",
+	                        .since = now - 30,
+	                        .job_id = job,
+	                        .call_info = "to +4930123456, page 2 of 3 \x07",
+	                        .calls = 12,
+	                        .failures_in_row = 0,
+	                        .pages_sent = 40,
+	                        .pages_received = 5};
+	struct line_status b = {
+	    .line = "2", .state = "down", .since = now - 300, .calls = 3, .failures_in_row = 3};
+
+	return queue_line_update(q, &a, err) == QUEUE_OK && queue_line_update(q, &b, err) == QUEUE_OK ? 0 : 1;
+}
+
+static int add_attempts(struct queue *q, int64_t job, struct buf *err)
+{
+	int64_t now = (int64_t)time(NULL);
+	struct attempt a = {.job_id = job,
+	                    .start = now - 600,
+	                    .end = now - 590,
+	                    .line = "1",
+	                    .t30_code = 0,
+	                    .outcome = "busy",
+	                    .reason = "the line was busy"};
+	struct attempt b = {.job_id = job,
+	                    .start = now - 100,
+	                    .end = now - 10,
+	                    .line = "2",
+	                    .remote_id = "+49 30 123456",
+	                    .bit_rate = 14400,
+	                    .ecm = true,
+	                    .pages_confirmed = 1,
+	                    .t30_code = 49,
+	                    .outcome = "dropped",
+	                    .reason = "the call was cut off"};
+
+	return queue_attempt_add(q, &a, err) == QUEUE_OK && queue_attempt_add(q, &b, err) == QUEUE_OK ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
 	const char *conf_path = NULL, *key = NULL, *sender = "sender@example.com", *auth = NULL;
-	const char *subject = "test fax", *number = "+4930123456", *tiff = NULL;
+	const char *subject = "test fax", *number = "+4930123456", *owner = NULL, *ref = NULL, *event = NULL;
+	const char *tiff = NULL;
 	int jobs = 1, pages = 1, c, status = 0, res = 0;
+	bool attempts = false, inbound = false, lines = false;
 	struct buf err = BUF_INIT;
 	struct conf conf = {0};
 	struct queue *q;
 
 	log_open("queue_add", LOG_TO_STDERR, NULL);
-	while ((c = getopt(argc, argv, "c:n:p:f:k:s:u:t:")) != -1) {
+	while ((c = getopt(argc, argv, "c:n:p:f:k:s:u:t:aC:io:le:")) != -1) {
 		switch (c) {
 		case 'c':
 			conf_path = optarg;
@@ -113,6 +222,24 @@ int main(int argc, char **argv)
 		case 't':
 			subject = optarg;
 			break;
+		case 'a':
+			attempts = true;
+			break;
+		case 'C':
+			owner = optarg;
+			break;
+		case 'i':
+			inbound = true;
+			break;
+		case 'o':
+			ref = optarg;
+			break;
+		case 'l':
+			lines = true;
+			break;
+		case 'e':
+			event = optarg;
+			break;
 		default:
 			usage();
 		}
@@ -124,6 +251,20 @@ int main(int argc, char **argv)
 	if (conf_load(&conf, conf_path, &err) < 0 || queue_open(&conf, &q, &err) != QUEUE_OK) {
 		fprintf(stderr, "queue_add: %s\n", buf_cstr(&err));
 		return 1;
+	}
+	if (inbound || lines || event) {
+		if (inbound)
+			status = add_inbound(q, pages, number, ref, &err);
+		else if (lines)
+			status = add_lines(q, 0, &err);
+		else if (queue_event_add(q, event, "1", "line 1 failed 3 calls in a row", &err) != QUEUE_OK)
+			status = 1;
+		if (status)
+			fprintf(stderr, "queue_add: %s\n", buf_cstr(&err));
+		queue_close(q);
+		conf_free(&conf);
+		buf_free(&err);
+		return status;
 	}
 	if (queue_begin(q, &err) != QUEUE_OK)
 		status = 1;
@@ -161,6 +302,10 @@ int main(int argc, char **argv)
 			}
 		}
 		ids[i] = j.id;
+		if (status == 0 && attempts && add_attempts(q, j.id, &err) != 0) {
+			fprintf(stderr, "queue_add: %s\n", buf_cstr(&err));
+			status = 1;
+		}
 		fax_page_list_free(&l);
 		free(dedupe);
 	}
@@ -171,6 +316,16 @@ int main(int argc, char **argv)
 	if (status == 0)
 		for (int i = 0; i < jobs; i++)
 			printf("%lld\n", (long long)ids[i]);
+	if (status == 0 && owner) {
+		struct job j;
+		if (queue_claim(q, owner, (int64_t)time(NULL), 300, 0, &j, &err) != QUEUE_OK) {
+			fprintf(stderr, "queue_add: claim: %s\n", buf_cstr(&err));
+			status = 1;
+		} else {
+			printf("claimed %lld\n", (long long)j.id);
+			job_free(&j);
+		}
+	}
 	queue_close(q);
 	free(ids);
 	conf_free(&conf);

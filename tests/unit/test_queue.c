@@ -6,7 +6,11 @@
  *
  * Covered: upgrade twice, schema checks, jobs and pages round trip byte for byte, dedupe keys,
  * transactions, every admin action from every status, pages today, temporary failures (locked
- * database, unreachable server, lost connection) and hostile text stored as it came.
+ * database, unreachable server, lost connection) and hostile text stored as it came. Sending:
+ * claim order, due times, the per-number limit across two connections and under four processes
+ * claiming at once (no job claimed twice, never two calls to one number), leases that run out and
+ * are taken over, cancel and hold during a call, finishing, replacing pages. Attempts, received
+ * faxes with their bad rows, events, lines, and purging.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -16,7 +20,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <libpq-fe.h>
@@ -87,7 +93,9 @@ static int setup_empty(void **state)
 		return -1;
 	set_conf(&f->conf, f->be, f->dir);
 	if (f->be == BE_PG)
-		raw_exec(f, "DROP TABLE IF EXISTS pages, jobs, schema_version CASCADE");
+		raw_exec(
+		    f, "DROP TABLE IF EXISTS pages, jobs, schema_version, attempts, inbound_pages, inbound, "
+		       "events, lines CASCADE");
 	*state = f;
 	return 0;
 }
@@ -406,12 +414,13 @@ static void test_transactions(void **state)
 
 static void set_status(struct fixture *f, int64_t id, enum job_status s)
 {
-	char sql[160];
+	char sql[200];
 
-	snprintf(sql, sizeof(sql),
-	         "UPDATE jobs SET status = '%s', attempts = 3, lease_owner = 'fax1', "
-	         "lease_expiry = 99, next_attempt = 1700000000 WHERE id = %lld",
-	         queue_status_name(s), (long long)id);
+	snprintf(
+	    sql, sizeof(sql),
+	    "UPDATE jobs SET status = '%s', attempts = 3, lease_owner = 'fax1', "
+	    "lease_expiry = 99, next_attempt = 1700000000, finished = 5, archived = TRUE WHERE id = %lld",
+	    queue_status_name(s), (long long)id);
 	raw_exec(f, sql);
 }
 
@@ -422,7 +431,7 @@ static void test_actions(void **state)
 	static const int after[JOB_STATUS_COUNT][4] = {
 	    /*               cancel          hold      release    retry */
 	    [JOB_QUEUED] = {JOB_CANCELLED, JOB_HELD, -1, -1},
-	    [JOB_SENDING] = {JOB_CANCELLED, -1, -1, -1},
+	    [JOB_SENDING] = {JOB_CANCELLED, JOB_HELD, -1, -1},
 	    [JOB_SENT] = {-1, -1, -1, -1},
 	    [JOB_FAILED] = {-1, -1, -1, JOB_QUEUED},
 	    [JOB_CANCELLED] = {-1, -1, -1, JOB_QUEUED},
@@ -458,6 +467,12 @@ static void test_actions(void **state)
 					            j.next_attempt <= (int64_t)time(NULL));
 				else
 					assert_int_equal(j.next_attempt, 1700000000);
+				/* finished: when it was cancelled; 0 for what is not over */
+				if (after[s][a] == JOB_CANCELLED)
+					assert_true(j.finished >= now && j.finished <= (int64_t)time(NULL));
+				else
+					assert_int_equal(j.finished, 0);
+				assert_false(j.archived);
 			}
 			job_free(&j);
 		}
@@ -692,6 +707,760 @@ static void test_names(void **state)
 	assert_string_equal(queue_action_name(QUEUE_RETRY), "retry");
 }
 
+/* ---- sending under a lease ---- */
+
+#define T0 1700001000 /* the clock of the lease cases */
+
+/* A queued job to number with priority and send_after; returns its id. */
+static int64_t add_to(struct fixture *f, const char *number, int priority, int64_t send_after)
+{
+	struct job j;
+
+	sample_job(&j, NULL);
+	j.number = (char *)number;
+	j.priority = priority;
+	j.send_after = send_after;
+	if (queue_job_add(f->q, &j, NULL, &f->err) != QUEUE_OK)
+		fail_msg("queue_job_add: %s", buf_cstr(&f->err));
+	return j.id;
+}
+
+/* Claim and return the job's id, 0 when nothing is due. */
+static int64_t claim(struct fixture *f, struct queue *q, const char *owner, int64_t now, long max)
+{
+	struct job j;
+	enum queue_rc rc = queue_claim(q, owner, now, 60, max, &j, &f->err);
+
+	if (rc == QUEUE_NOT_FOUND)
+		return 0;
+	if (rc != QUEUE_OK)
+		fail_msg("queue_claim: rc %d: %s", rc, buf_cstr(&f->err));
+	assert_int_equal(j.status, JOB_SENDING);
+	assert_string_equal(j.lease_owner, owner);
+	assert_int_equal(j.lease_expiry, now + 60);
+	int64_t id = j.id;
+	job_free(&j);
+	return id;
+}
+
+static struct job get(struct fixture *f, int64_t id)
+{
+	struct job j;
+
+	if (queue_job_get(f->q, id, &j, &f->err) != QUEUE_OK)
+		fail_msg("queue_job_get %lld: %s", (long long)id, buf_cstr(&f->err));
+	return j;
+}
+
+static void test_claim_order(void **state)
+{
+	struct fixture *f = *state;
+	int64_t a = add_to(f, "+491", 10, T0 - 1000);
+	int64_t b = add_to(f, "+492", 90, T0 - 1000);
+	int64_t c = add_to(f, "+493", 90, T0 - 500);
+	int64_t d = add_to(f, "+494", 100, T0 + 1000); /* not yet */
+	int64_t e = add_to(f, "+495", 100, T0 - 1000);
+	int64_t g = add_to(f, "+496", 100, T0 - 1000);
+	int64_t h = add_to(f, "+497", 20, T0 - 1000);
+	char sql[160];
+
+	assert_int_equal(queue_job_action(f->q, e, QUEUE_HOLD, &f->err), QUEUE_OK);
+	/* due by send_after but its next attempt is later (a retry waiting) */
+	snprintf(sql, sizeof(sql), "UPDATE jobs SET next_attempt = %d WHERE id = %lld", T0 + 2000,
+	         (long long)g);
+	raw_exec(f, sql);
+	/* the same priority and next_attempt as h: the smaller id first */
+	int64_t h2 = add_to(f, "+498", 20, T0 - 1000);
+
+	assert_int_equal(claim(f, f->q, "fax1", T0, 0), b);
+	assert_int_equal(claim(f, f->q, "fax1", T0, 0), c);
+	assert_int_equal(claim(f, f->q, "fax1", T0, 0), h);
+	assert_int_equal(claim(f, f->q, "fax1", T0, 0), h2);
+	assert_int_equal(claim(f, f->q, "fax1", T0, 0), a);
+	assert_int_equal(claim(f, f->q, "fax1", T0, 0), 0);
+	/* their calls end (else their leases would run out and they would be due again) */
+	int64_t done[] = {a, b, c, h, h2};
+	for (size_t i = 0; i < 5; i++)
+		assert_int_equal(
+		    queue_job_finish(f->q, done[i], "fax1", JOB_SENT, "ok", "sent", 0, 1, &f->err), QUEUE_OK);
+	assert_int_equal(claim(f, f->q, "fax1", T0 + 1000, 0), d);
+	assert_int_equal(queue_job_finish(f->q, d, "fax1", JOB_SENT, "ok", "sent", 0, 1, &f->err), QUEUE_OK);
+	assert_int_equal(claim(f, f->q, "fax1", T0 + 1999, 0), 0);
+	assert_int_equal(claim(f, f->q, "fax1", T0 + 2000, 0), g);
+	assert_int_equal(claim(f, f->q, "fax1", T0 + 2000, 0), 0);
+	struct job j = get(f, e);
+	assert_int_equal(j.status, JOB_HELD);
+	job_free(&j);
+	/* an owner is required */
+	assert_int_equal(queue_claim(f->q, "", T0, 60, 1, &j, &f->err), QUEUE_ERR_TEMP);
+}
+
+static void test_claim_per_destination(void **state)
+{
+	struct fixture *f = *state;
+	struct queue *q2;
+	int64_t x1 = add_to(f, "+49301", 90, T0 - 10);
+	int64_t x2 = add_to(f, "+49301", 80, T0 - 10);
+	int64_t x3 = add_to(f, "+49301", 70, T0 - 10);
+	int64_t y = add_to(f, "+49302", 10, T0 - 10);
+
+	/* a second connection, as a second server would have */
+	assert_int_equal(queue_open(&f->conf, &q2, &f->err), QUEUE_OK);
+	assert_int_equal(claim(f, f->q, "fax1", T0, 1), x1);
+	assert_int_equal(claim(f, q2, "fax2", T0, 1), y); /* +49301 is busy with fax1's call */
+	assert_int_equal(claim(f, q2, "fax2", T0, 1), 0);
+	assert_int_equal(claim(f, f->q, "fax1", T0, 1), 0);
+	/* the call to +49301 ends: the next job to it may go */
+	assert_int_equal(queue_job_finish(f->q, x1, "fax1", JOB_SENT, "ok", "sent", 0, 1, &f->err), QUEUE_OK);
+	assert_int_equal(claim(f, q2, "fax2", T0, 1), x2);
+	assert_int_equal(claim(f, f->q, "fax1", T0, 1), 0);
+	/* two at once allowed: x3 too */
+	assert_int_equal(claim(f, f->q, "fax1", T0, 2), x3);
+	/* a lease that ran out does not count: x2's and x3's leases end at T0 + 60 */
+	assert_int_equal(claim(f, f->q, "fax1", T0 + 59, 1), 0);
+	assert_int_equal(claim(f, f->q, "fax1", T0 + 60, 1),
+	                 x2); /* reclaimed, oldest lease first by priority */
+	assert_int_equal(claim(f, f->q, "fax1", T0 + 60, 1), y);
+	assert_int_equal(claim(f, f->q, "fax1", T0 + 60, 1), 0); /* x3 expired, but x2 holds +49301 now */
+	queue_close(q2);
+}
+
+/* The multi-process stress: CLAIMERS processes claim and finish all jobs. */
+#define STRESS_JOBS     200
+#define STRESS_NUMBERS  20
+#define STRESS_CLAIMERS 4
+
+static void stress_child(struct fixture *f, int k, int fd)
+{
+	struct queue *q;
+	struct buf err = BUF_INIT;
+	char owner[16], line[64];
+	int retries = 0;
+
+	snprintf(owner, sizeof(owner), "c%d", k);
+	if (queue_open(&f->conf, &q, &err) != QUEUE_OK)
+		_exit(10);
+	for (;;) {
+		struct job j;
+		enum queue_rc rc = queue_claim(q, owner, (int64_t)time(NULL), 300, 1, &j, &err);
+		if (rc == QUEUE_NOT_FOUND) {
+			struct job *left;
+			size_t n;
+			if (queue_job_list(q, JOB_QUEUED, 1, &left, &n, &err) != QUEUE_OK)
+				_exit(11);
+			job_list_free(left, n);
+			if (n == 0)
+				break;
+			struct timespec ts = {0, 2 * 1000 * 1000};
+			nanosleep(&ts, NULL);
+			continue;
+		}
+		if (rc == QUEUE_ERR_TEMP && ++retries < 100)
+			continue; /* a busy database: faxd tries again at its next poll */
+		if (rc != QUEUE_OK)
+			_exit(12);
+		/* written before the call ends in the database: the report never shows it shorter than it was
+		 */
+		int len = snprintf(line, sizeof(line), "C %lld %s\n", (long long)j.id, j.number);
+		if (write(fd, line, (size_t)len) != len)
+			_exit(13);
+		struct timespec ts = {0, 1000 * 1000};
+		nanosleep(&ts, NULL);
+		len = snprintf(line, sizeof(line), "F %lld %s\n", (long long)j.id, j.number);
+		if (write(fd, line, (size_t)len) != len)
+			_exit(13);
+		rc = queue_job_finish(q, j.id, owner, JOB_SENT, "ok", "sent", 0, 1, &err);
+		job_free(&j);
+		if (rc != QUEUE_OK)
+			_exit(14);
+	}
+	_exit(0);
+}
+
+static void test_claim_stress(void **state)
+{
+	struct fixture *f = *state;
+	int fds[2], claimed[STRESS_JOBS + 1] = {0}, busy[STRESS_NUMBERS] = {0};
+	int64_t first = 0;
+	pid_t pids[STRESS_CLAIMERS];
+
+	f->conf.db_timeout = 20; /* four writers take turns */
+	assert_int_equal(queue_begin(f->q, &f->err), QUEUE_OK);
+	for (int i = 0; i < STRESS_JOBS; i++) {
+		char number[16];
+		/* the jobs to one number next to each other in claim order: claimers collide on it */
+		snprintf(number, sizeof(number), "+4930%02d", i * STRESS_NUMBERS / STRESS_JOBS);
+		int64_t id = add_to(f, number, 50, T0);
+		if (!first)
+			first = id;
+	}
+	assert_int_equal(queue_commit(f->q, &f->err), QUEUE_OK);
+	assert_int_equal(pipe(fds), 0);
+	fflush(NULL);
+	for (int k = 0; k < STRESS_CLAIMERS; k++) {
+		pids[k] = fork();
+		assert_true(pids[k] >= 0);
+		if (pids[k] == 0) {
+			close(fds[0]);
+			stress_child(f, k, fds[1]);
+		}
+	}
+	close(fds[1]);
+	FILE *in = fdopen(fds[0], "r");
+	char line[64], what, number[32];
+	long long id;
+	int claims = 0;
+	while (fgets(line, sizeof(line), in)) {
+		assert_int_equal(sscanf(line, "%c %lld %31s", &what, &id, number), 3);
+		int n = atoi(number + 5);
+		assert_true(id >= first && id < first + STRESS_JOBS && n >= 0 && n < STRESS_NUMBERS);
+		if (what == 'C') {
+			if (++claimed[id - first] != 1)
+				fail_msg("job %lld claimed twice", id);
+			if (++busy[n] > 1)
+				fail_msg("two calls at once to %s", number);
+			claims++;
+		} else {
+			busy[n]--;
+		}
+	}
+	fclose(in);
+	for (int k = 0; k < STRESS_CLAIMERS; k++) {
+		int status;
+		assert_int_equal(waitpid(pids[k], &status, 0), pids[k]);
+		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+			fail_msg("claimer %d ended with status %d", k, status);
+	}
+	assert_int_equal(claims, STRESS_JOBS);
+	struct job *jobs;
+	size_t n;
+	assert_int_equal(queue_job_list(f->q, JOB_SENT, 0, &jobs, &n, &f->err), QUEUE_OK);
+	assert_int_equal(n, STRESS_JOBS);
+	for (size_t i = 0; i < n; i++)
+		assert_int_equal(jobs[i].attempts, 1);
+	job_list_free(jobs, n);
+}
+
+static void test_lease_expiry(void **state)
+{
+	struct fixture *f = *state;
+	enum job_status st;
+	int64_t id = add_to(f, "+4930", 50, T0);
+	struct job j;
+
+	assert_int_equal(claim(f, f->q, "fax1", T0, 1), id);
+	assert_int_equal(claim(f, f->q, "fax2", T0 + 59, 1), 0);
+	/* renewed in time: the lease goes on */
+	assert_int_equal(queue_lease_renew(f->q, id, "fax1", T0 + 30, 60, &st, &f->err), QUEUE_OK);
+	assert_int_equal(st, JOB_SENDING);
+	j = get(f, id);
+	assert_int_equal(j.lease_expiry, T0 + 90);
+	job_free(&j);
+	assert_int_equal(claim(f, f->q, "fax2", T0 + 89, 1), 0);
+	/* only by its owner */
+	assert_int_equal(queue_lease_renew(f->q, id, "fax2", T0 + 31, 60, &st, &f->err), QUEUE_BAD_STATE);
+	assert_non_null(strstr(buf_cstr(&f->err), "fax1"));
+	/* fax1 died: its lease runs out and fax2 takes the job over */
+	assert_int_equal(claim(f, f->q, "fax2", T0 + 90, 1), id);
+	buf_reset(&f->err);
+	assert_int_equal(queue_lease_renew(f->q, id, "fax1", T0 + 91, 60, &st, &f->err), QUEUE_BAD_STATE);
+	assert_int_equal(st, JOB_SENDING);
+	assert_int_equal(queue_job_finish(f->q, id, "fax1", JOB_SENT, "ok", "sent", 0, 1, &f->err),
+	                 QUEUE_BAD_STATE);
+	j = get(f, id);
+	assert_string_equal(j.lease_owner, "fax2");
+	assert_int_equal(j.attempts, 0);
+	job_free(&j);
+	/* a lease that ran out is lost even if nobody took the job */
+	buf_reset(&f->err);
+	assert_int_equal(queue_lease_renew(f->q, id, "fax2", T0 + 150, 60, &st, &f->err), QUEUE_BAD_STATE);
+	assert_non_null(strstr(buf_cstr(&f->err), "expired"));
+	/* but its owner may still record how the call ended */
+	assert_int_equal(
+	    queue_job_finish(f->q, id, "fax2", JOB_FAILED, "busy", "the line was busy", 0, 0, &f->err),
+	    QUEUE_OK);
+	assert_int_equal(queue_lease_renew(f->q, id + 1, "fax2", T0, 60, &st, &f->err), QUEUE_NOT_FOUND);
+}
+
+static void test_lease_cancel_hold(void **state)
+{
+	struct fixture *f = *state;
+	enum job_status st;
+	int64_t id = add_to(f, "+4930", 50, T0);
+	struct job j;
+
+	/* cancelled during the call: the next renew tells, finishing changes nothing */
+	assert_int_equal(claim(f, f->q, "fax1", T0, 1), id);
+	assert_int_equal(queue_job_action(f->q, id, QUEUE_CANCEL, &f->err), QUEUE_OK);
+	assert_int_equal(queue_lease_renew(f->q, id, "fax1", T0 + 10, 60, &st, &f->err), QUEUE_BAD_STATE);
+	assert_int_equal(st, JOB_CANCELLED);
+	assert_int_equal(queue_job_finish(f->q, id, "fax1", JOB_SENT, "ok", "sent", 0, 3, &f->err),
+	                 QUEUE_BAD_STATE);
+	j = get(f, id);
+	assert_int_equal(j.status, JOB_CANCELLED);
+	assert_string_equal(j.reason_code, "cancelled");
+	assert_null(j.lease_owner);
+	assert_int_equal(j.attempts, 0);
+	assert_int_equal(j.pages_done, 0);
+	job_free(&j);
+	assert_int_equal(claim(f, f->q, "fax2", T0 + 100, 1), 0);
+
+	/* held during the call: the same, and released it is due again */
+	assert_int_equal(queue_job_action(f->q, id, QUEUE_RETRY, &f->err), QUEUE_OK);
+	int64_t now = (int64_t)time(NULL);
+	assert_int_equal(claim(f, f->q, "fax1", now, 1), id);
+	assert_int_equal(queue_job_action(f->q, id, QUEUE_HOLD, &f->err), QUEUE_OK);
+	assert_int_equal(queue_lease_renew(f->q, id, "fax1", now + 1, 60, &st, &f->err), QUEUE_BAD_STATE);
+	assert_int_equal(st, JOB_HELD);
+	assert_int_equal(queue_job_finish(f->q, id, "fax1", JOB_QUEUED, "busy", "busy", now + 5, 0, &f->err),
+	                 QUEUE_BAD_STATE);
+	assert_int_equal(claim(f, f->q, "fax2", now + 100, 1), 0);
+	assert_int_equal(queue_job_action(f->q, id, QUEUE_RELEASE, &f->err), QUEUE_OK);
+	assert_int_equal(claim(f, f->q, "fax2", now + 100, 1), id);
+}
+
+static void test_finish(void **state)
+{
+	struct fixture *f = *state;
+	int64_t id = add_to(f, "+4930", 50, T0);
+	struct job j;
+
+	assert_int_equal(claim(f, f->q, "fax1", T0, 1), id);
+	/* not the owner, not a status a call ends in */
+	assert_int_equal(queue_job_finish(f->q, id, "fax2", JOB_SENT, "ok", "sent", 0, 1, &f->err),
+	                 QUEUE_BAD_STATE);
+	assert_int_equal(queue_job_finish(f->q, id, "fax1", JOB_HELD, "x", "x", 0, 1, &f->err),
+	                 QUEUE_BAD_STATE);
+	assert_int_equal(queue_job_finish(f->q, id + 1, "fax1", JOB_SENT, "ok", "sent", 0, 1, &f->err),
+	                 QUEUE_NOT_FOUND);
+	j = get(f, id);
+	assert_int_equal(j.status, JOB_SENDING);
+	assert_int_equal(j.attempts, 0);
+	job_free(&j);
+
+	/* a partial success: call again later, after the pages confirmed */
+	assert_int_equal(queue_job_finish(f->q, id, "fax1", JOB_QUEUED, "dropped",
+	                                  "the call was cut off after page 2", T0 + 600, 2, &f->err),
+	                 QUEUE_OK);
+	j = get(f, id);
+	assert_int_equal(j.status, JOB_QUEUED);
+	assert_int_equal(j.attempts, 1);
+	assert_int_equal(j.pages_done, 2);
+	assert_int_equal(j.next_attempt, T0 + 600);
+	assert_string_equal(j.reason_code, "dropped");
+	assert_string_equal(j.reason, "the call was cut off after page 2");
+	assert_null(j.lease_owner);
+	assert_int_equal(j.lease_expiry, 0);
+	assert_int_equal(j.finished, 0);
+	job_free(&j);
+	assert_int_equal(queue_job_finish(f->q, id, "fax1", JOB_SENT, "ok", "sent", 0, 3, &f->err),
+	                 QUEUE_BAD_STATE); /* no longer leased */
+	assert_int_equal(claim(f, f->q, "fax1", T0 + 599, 1), 0);
+	assert_int_equal(claim(f, f->q, "fax1", T0 + 600, 1), id);
+	int64_t before = (int64_t)time(NULL);
+	assert_int_equal(
+	    queue_job_finish(f->q, id, "fax1", JOB_SENT, "ok", "all pages sent", 12345, 5, &f->err),
+	    QUEUE_OK);
+	j = get(f, id);
+	assert_int_equal(j.status, JOB_SENT);
+	assert_int_equal(j.attempts, 2);
+	assert_int_equal(j.pages_done, 5);
+	assert_int_equal(j.next_attempt, T0 + 600); /* only a retry sets it */
+	assert_true(j.finished >= before && j.finished <= (int64_t)time(NULL));
+	job_free(&j);
+}
+
+static void test_replace_pages(void **state)
+{
+	struct fixture *f = *state;
+	struct fax_page_list l, l2, back;
+	int64_t id = add(f, NULL, 3);
+	struct job j;
+
+	raw_exec(f, "UPDATE jobs SET pages_done = 2");
+	sample_pages(&l, 2);
+	for (size_t i = 0; i < l.count; i++)
+		l.pages[i].height += 7;
+	assert_int_equal(queue_job_replace_pages(f->q, id, "fax1", &l, 0, 0, &f->err),
+	                 QUEUE_BAD_STATE); /* queued */
+	assert_int_equal(claim(f, f->q, "fax1", (int64_t)time(NULL), 1), id);
+	assert_int_equal(queue_job_replace_pages(f->q, id, "fax2", &l, 0, 0, &f->err), QUEUE_BAD_STATE);
+	assert_int_equal(queue_job_replace_pages(f->q, id, "fax1", &l, 0, 0, &f->err), QUEUE_OK);
+	j = get(f, id);
+	assert_int_equal(j.pages, 2);
+	assert_int_equal(j.resolution, 0);
+	assert_int_equal(j.paper, 0);
+	assert_int_equal(j.pages_done, 0);
+	assert_int_equal(j.status, JOB_SENDING);
+	job_free(&j);
+	assert_int_equal(queue_job_pages(f->q, id, &back, &f->err), QUEUE_OK);
+	assert_int_equal(back.count, 2);
+	for (size_t i = 0; i < 2; i++) {
+		assert_int_equal(back.pages[i].height, l.pages[i].height);
+		assert_int_equal(back.pages[i].len, l.pages[i].len);
+		if (l.pages[i].len)
+			assert_memory_equal(back.pages[i].data, l.pages[i].data, l.pages[i].len);
+	}
+	fax_page_list_free(&back);
+	/* a page the database refuses: nothing changes */
+	sample_pages(&l2, 2);
+	l2.pages[1].width = 0;
+	assert_int_equal(queue_job_replace_pages(f->q, id, "fax1", &l2, 2, 1, &f->err), QUEUE_ERR_TEMP);
+	j = get(f, id);
+	assert_int_equal(j.pages, 2);
+	assert_int_equal(j.resolution, 0);
+	job_free(&j);
+	assert_int_equal(queue_job_pages(f->q, id, &back, &f->err), QUEUE_OK);
+	assert_int_equal(back.count, 2);
+	assert_int_equal(back.pages[0].height, l.pages[0].height);
+	fax_page_list_free(&back);
+	fax_page_list_free(&l);
+	fax_page_list_free(&l2);
+}
+
+/* ---- attempts, received faxes, events, lines, purge ---- */
+
+static void test_attempts(void **state)
+{
+	struct fixture *f = *state;
+	int64_t id = add(f, NULL, 1), other = add(f, NULL, 1);
+	struct attempt a = {.job_id = id,
+	                    .start = T0,
+	                    .end = T0 + 75,
+	                    .server = "fax1",
+	                    .line = "3",
+	                    .remote_id = "+49 30 1234\x1b[2J \xff",
+	                    .bit_rate = 14400,
+	                    .ecm = true,
+	                    .pages_confirmed = 2,
+	                    .t30_code = 0,
+	                    .outcome = "ok",
+	                    .reason = "all pages were sent"};
+	struct attempt b = {
+	    .job_id = id, .start = T0 + 100, .end = T0 + 130, .outcome = "busy", .t30_code = 5};
+	struct attempt *l;
+	size_t n;
+
+	assert_int_equal(queue_attempt_add(f->q, &a, &f->err), QUEUE_OK);
+	assert_int_equal(queue_attempt_add(f->q, &b, &f->err), QUEUE_OK);
+	assert_true(a.id > 0 && b.id > a.id);
+	b.job_id = other;
+	assert_int_equal(queue_attempt_add(f->q, &b, &f->err), QUEUE_OK);
+	b.job_id = other + 100;
+	assert_int_not_equal(queue_attempt_add(f->q, &b, &f->err), QUEUE_OK); /* no such job */
+
+	assert_int_equal(queue_attempt_list(f->q, id, &l, &n, &f->err), QUEUE_OK);
+	assert_int_equal(n, 2);
+	assert_int_equal(l[0].id, a.id);
+	assert_int_equal(l[0].job_id, id);
+	assert_int_equal(l[0].start, T0);
+	assert_int_equal(l[0].end, T0 + 75);
+	assert_string_equal(l[0].server, "fax1");
+	assert_string_equal(l[0].line, "3");
+	assert_string_equal(l[0].remote_id, "+49 30 1234\x1b[2J \xEF\xBF\xBD");
+	assert_int_equal(l[0].bit_rate, 14400);
+	assert_true(l[0].ecm);
+	assert_int_equal(l[0].pages_confirmed, 2);
+	assert_string_equal(l[0].outcome, "ok");
+	assert_string_equal(l[0].reason, "all pages were sent");
+	/* what the caller left out: this connection's server name, NULLs, false */
+	assert_string_equal(l[1].server, queue_server_name(f->q));
+	assert_null(l[1].line);
+	assert_null(l[1].remote_id);
+	assert_null(l[1].reason);
+	assert_false(l[1].ecm);
+	assert_int_equal(l[1].t30_code, 5);
+	attempt_list_free(l, n);
+	assert_int_equal(queue_attempt_list(f->q, other + 100, &l, &n, &f->err), QUEUE_OK);
+	assert_int_equal(n, 0);
+	attempt_list_free(l, n);
+}
+
+static void test_inbound(void **state)
+{
+	struct fixture *f = *state;
+	struct fax_page_list l, back;
+	int bad[] = {0, 17, 3}, *bad_back;
+	struct inbound in = {.received = T0 + 90,
+	                     .started = T0,
+	                     .line = "1",
+	                     .caller = "+4940555\x01",
+	                     .called = "+4930999",
+	                     .subaddress = "12",
+	                     .remote_id = "REMOTE \xc0",
+	                     .resolution = 1,
+	                     .t30_code = 48,
+	                     .partial = true},
+	               in2 = {.received = T0 + 200, .started = T0 + 100, .resolution = 0}, got, *list;
+	size_t n;
+
+	sample_pages(&l, 3);
+	assert_int_equal(queue_inbound_add(f->q, &in, &l, bad, &f->err), QUEUE_OK);
+	assert_true(in.id > 0);
+	assert_int_equal(in.pages, 3);
+	assert_int_equal(queue_inbound_add(f->q, &in2, NULL, NULL, &f->err), QUEUE_OK);
+
+	assert_int_equal(queue_inbound_get(f->q, in.id, &got, &f->err), QUEUE_OK);
+	assert_int_equal(got.received, T0 + 90);
+	assert_int_equal(got.started, T0);
+	assert_string_equal(got.server, queue_server_name(f->q));
+	assert_string_equal(got.line, "1");
+	assert_string_equal(got.caller, "+4940555\x01");
+	assert_string_equal(got.called, "+4930999");
+	assert_string_equal(got.subaddress, "12");
+	assert_string_equal(got.remote_id, "REMOTE \xEF\xBF\xBD");
+	assert_int_equal(got.pages, 3);
+	assert_int_equal(got.resolution, 1);
+	assert_int_equal(got.t30_code, 48);
+	assert_true(got.partial);
+	assert_string_equal(got.status, "new");
+	assert_null(got.reason);
+	inbound_free(&got);
+
+	assert_int_equal(queue_inbound_pages(f->q, in.id, &back, &bad_back, &f->err), QUEUE_OK);
+	assert_int_equal(back.count, 3);
+	for (size_t i = 0; i < 3; i++) {
+		assert_int_equal(back.pages[i].width, l.pages[i].width);
+		assert_int_equal(back.pages[i].height, l.pages[i].height);
+		assert_int_equal(back.pages[i].len, l.pages[i].len);
+		if (l.pages[i].len)
+			assert_memory_equal(back.pages[i].data, l.pages[i].data, l.pages[i].len);
+		assert_int_equal(bad_back[i], bad[i]);
+	}
+	fax_page_list_free(&back);
+	free(bad_back);
+	assert_int_equal(queue_inbound_pages(f->q, in2.id, &back, &bad_back, &f->err), QUEUE_OK);
+	assert_int_equal(back.count, 0);
+	assert_null(bad_back);
+	assert_int_equal(queue_inbound_pages(f->q, in2.id + 1, &back, &bad_back, &f->err), QUEUE_NOT_FOUND);
+	assert_int_equal(queue_inbound_get(f->q, in2.id + 1, &got, &f->err), QUEUE_NOT_FOUND);
+
+	/* mailgate delivers one */
+	assert_int_equal(queue_inbound_set_status(f->q, in.id, "delivered", "to fax@example.com", &f->err),
+	                 QUEUE_OK);
+	assert_int_equal(queue_inbound_set_status(f->q, in2.id + 1, "delivered", NULL, &f->err),
+	                 QUEUE_NOT_FOUND);
+	assert_int_equal(queue_inbound_list(f->q, NULL, 0, &list, &n, &f->err), QUEUE_OK);
+	assert_int_equal(n, 2);
+	assert_int_equal(list[0].id, in2.id);
+	assert_int_equal(list[1].id, in.id);
+	assert_string_equal(list[1].status, "delivered");
+	assert_string_equal(list[1].reason, "to fax@example.com");
+	inbound_list_free(list, n);
+	assert_int_equal(queue_inbound_list(f->q, "new", 0, &list, &n, &f->err), QUEUE_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(list[0].id, in2.id);
+	inbound_list_free(list, n);
+	assert_int_equal(queue_inbound_list(f->q, NULL, 1, &list, &n, &f->err), QUEUE_OK);
+	assert_int_equal(n, 1);
+	inbound_list_free(list, n);
+
+	/* all or nothing: a page the database refuses stores no fax */
+	l.pages[2].height = 0;
+	struct inbound in3 = {.received = T0};
+	assert_int_equal(queue_inbound_add(f->q, &in3, &l, NULL, &f->err), QUEUE_ERR_TEMP);
+	assert_int_equal(queue_inbound_list(f->q, NULL, 0, &list, &n, &f->err), QUEUE_OK);
+	assert_int_equal(n, 2);
+	inbound_list_free(list, n);
+	fax_page_list_free(&l);
+}
+
+static void test_events(void **state)
+{
+	struct fixture *f = *state;
+	struct event *e;
+	size_t n;
+	int64_t before = (int64_t)time(NULL);
+
+	assert_int_equal(queue_event_add(f->q, "line_down", "2", "line 2 failed 3 calls in a row", &f->err),
+	                 QUEUE_OK);
+	assert_int_equal(queue_event_add(f->q, "line_up", "2", "line 2 works again", &f->err), QUEUE_OK);
+	assert_int_equal(queue_event_add(f->q, "purge", NULL, "caf\xe9", &f->err), QUEUE_OK);
+	assert_int_equal(queue_event_list(f->q, 0, false, 0, &e, &n, &f->err), QUEUE_OK);
+	assert_int_equal(n, 3);
+	assert_string_equal(e[0].kind, "line_down");
+	assert_string_equal(e[0].subject, "2");
+	assert_string_equal(e[0].text, "line 2 failed 3 calls in a row");
+	assert_string_equal(e[0].server, queue_server_name(f->q));
+	assert_true(e[0].time >= before && e[0].time <= (int64_t)time(NULL));
+	assert_false(e[0].handled);
+	assert_null(e[2].subject);
+	assert_string_equal(e[2].text, "caf\xEF\xBF\xBD");
+	int64_t first = e[0].id, second = e[1].id;
+	event_list_free(e, n);
+
+	assert_int_equal(queue_event_handled(f->q, first, &f->err), QUEUE_OK);
+	assert_int_equal(queue_event_handled(f->q, first + 100, &f->err), QUEUE_NOT_FOUND);
+	assert_int_equal(queue_event_list(f->q, 0, true, 0, &e, &n, &f->err), QUEUE_OK);
+	assert_int_equal(n, 2);
+	assert_int_equal(e[0].id, second);
+	event_list_free(e, n);
+	assert_int_equal(queue_event_list(f->q, 0, false, 0, &e, &n, &f->err), QUEUE_OK);
+	assert_int_equal(n, 3);
+	assert_true(e[0].handled);
+	event_list_free(e, n);
+	assert_int_equal(queue_event_list(f->q, second, false, 0, &e, &n, &f->err), QUEUE_OK);
+	assert_int_equal(n, 1);
+	event_list_free(e, n);
+	assert_int_equal(queue_event_list(f->q, 0, false, 1, &e, &n, &f->err), QUEUE_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(e[0].id, first);
+	event_list_free(e, n);
+}
+
+static void test_lines(void **state)
+{
+	struct fixture *f = *state;
+	struct line_status *l;
+	size_t n;
+	struct line_status a = {.line = "10", .state = "idle", .since = T0, .calls = 4, .updated = T0 + 1};
+	struct line_status b = {.server = "fax2",
+	                        .line = "2",
+	                        .state = "sending",
+	                        .since = T0 + 5,
+	                        .job_id = 42,
+	                        .call_info = "to +4930123, page 2 of 5",
+	                        .calls = 7,
+	                        .failures_in_row = 1,
+	                        .pages_sent = 30,
+	                        .pages_received = 3};
+	struct line_status c = {.line = "2", .state = "down", .since = T0 + 9, .failures_in_row = 3};
+
+	assert_int_equal(queue_line_update(f->q, &a, &f->err), QUEUE_OK);
+	assert_int_equal(queue_line_update(f->q, &b, &f->err), QUEUE_OK);
+	assert_int_equal(queue_line_update(f->q, &c, &f->err), QUEUE_OK);
+	/* again: the row is replaced, not added */
+	b.state = "idle";
+	b.job_id = 0;
+	b.call_info = NULL;
+	b.calls = 8;
+	assert_int_equal(queue_line_update(f->q, &b, &f->err), QUEUE_OK);
+	assert_int_equal(queue_line_list(f->q, &l, &n, &f->err), QUEUE_OK);
+	assert_int_equal(n, 3);
+	/* by server, then line "2" before "10" */
+	const char *me = queue_server_name(f->q);
+	int mine = strcmp(me, "fax2") < 0 ? 0 : 1, theirs = 2 - 2 * mine;
+	assert_string_equal(l[mine].server, me);
+	assert_string_equal(l[mine].line, "2");
+	assert_string_equal(l[mine].state, "down");
+	assert_int_equal(l[mine].failures_in_row, 3);
+	assert_true(l[mine].updated > T0);
+	assert_string_equal(l[mine + 1].line, "10");
+	assert_int_equal(l[mine + 1].calls, 4);
+	assert_int_equal(l[mine + 1].updated, T0 + 1);
+	assert_string_equal(l[theirs].server, "fax2");
+	assert_string_equal(l[theirs].state, "idle");
+	assert_int_equal(l[theirs].job_id, 0);
+	assert_null(l[theirs].call_info);
+	assert_int_equal(l[theirs].calls, 8);
+	assert_int_equal(l[theirs].pages_sent, 30);
+	assert_int_equal(l[theirs].pages_received, 3);
+	line_status_list_free(l, n);
+}
+
+static void test_purge(void **state)
+{
+	struct fixture *f = *state;
+	const int64_t day = 86400, now = T0 + 1000 * day;
+	struct queue_purge_counts c;
+	struct job *jobs;
+	struct attempt at = {.start = T0, .end = T0, .outcome = "ok"}, *al;
+	struct event *e;
+	size_t n;
+	char sql[200];
+	/* finished: days ago (-1: not finished) */
+	const struct {
+		const char *status;
+		int ago;
+		bool archived, gone;
+	} cases[] = {
+	    {"sent", 5, false, false},     {"failed", 31, true, false},  {"cancelled", 89, true, false},
+	    {"sent", 91, true, true},      {"queued", -1, false, false}, {"held", -1, false, false},
+	    {"sending", -1, false, false}, {"failed", 30, true, false},
+	};
+	enum { NCASES = sizeof(cases) / sizeof(cases[0]) };
+	int64_t ids[NCASES];
+
+	for (size_t i = 0; i < NCASES; i++) {
+		ids[i] = add(f, NULL, 2);
+		snprintf(sql, sizeof(sql), "UPDATE jobs SET status = '%s', finished = %lld WHERE id = %lld",
+		         cases[i].status, cases[i].ago < 0 ? 0LL : (long long)(now - cases[i].ago * day),
+		         (long long)ids[i]);
+		raw_exec(f, sql);
+		at.job_id = ids[i];
+		assert_int_equal(queue_attempt_add(f->q, &at, &f->err), QUEUE_OK);
+	}
+	/* received faxes: delivered long ago (gone), new long ago (kept), delivered lately (kept) */
+	struct fax_page_list l;
+	sample_pages(&l, 1);
+	struct inbound old_done = {.received = now - 100 * day}, old_new = {.received = now - 100 * day},
+	               recent = {.received = now - day};
+	assert_int_equal(queue_inbound_add(f->q, &old_done, &l, NULL, &f->err), QUEUE_OK);
+	assert_int_equal(queue_inbound_add(f->q, &old_new, &l, NULL, &f->err), QUEUE_OK);
+	assert_int_equal(queue_inbound_add(f->q, &recent, &l, NULL, &f->err), QUEUE_OK);
+	fax_page_list_free(&l);
+	assert_int_equal(queue_inbound_set_status(f->q, old_done.id, "delivered", NULL, &f->err), QUEUE_OK);
+	assert_int_equal(queue_inbound_set_status(f->q, recent.id, "delivered", NULL, &f->err), QUEUE_OK);
+	assert_int_equal(queue_event_add(f->q, "old", NULL, "old", &f->err), QUEUE_OK);
+	assert_int_equal(queue_event_add(f->q, "new", NULL, "new", &f->err), QUEUE_OK);
+	snprintf(sql, sizeof(sql), "UPDATE events SET time = %lld WHERE kind = 'old'",
+	         (long long)(now - 91 * day));
+	raw_exec(f, sql);
+	snprintf(sql, sizeof(sql), "UPDATE events SET time = %lld WHERE kind = 'new'",
+	         (long long)(now - 89 * day));
+	raw_exec(f, sql);
+
+	assert_int_equal(queue_purge(f->q, now, 30, 90, &c, &f->err), QUEUE_OK);
+	assert_int_equal(c.archived, 4);
+	assert_int_equal(c.jobs, 1);
+	assert_int_equal(c.inbound, 1);
+	assert_int_equal(c.events, 1);
+	for (size_t i = 0; i < NCASES; i++) {
+		struct job j;
+		enum queue_rc rc = queue_job_get(f->q, ids[i], &j, &f->err);
+		if (cases[i].gone) {
+			assert_int_equal(rc, QUEUE_NOT_FOUND);
+			struct fax_page_list back;
+			assert_int_equal(queue_job_pages(f->q, ids[i], &back, &f->err), QUEUE_NOT_FOUND);
+			assert_int_equal(queue_attempt_list(f->q, ids[i], &al, &n, &f->err), QUEUE_OK);
+			assert_int_equal(n, 0); /* the attempts went with the job */
+			attempt_list_free(al, n);
+			continue;
+		}
+		assert_int_equal(rc, QUEUE_OK);
+		if (j.archived != cases[i].archived)
+			fail_msg("case %zu (%s, %d days): archived %d", i, cases[i].status, cases[i].ago,
+			         j.archived);
+		job_free(&j);
+	}
+	/* the usual list hides archived jobs, the full one shows them */
+	assert_int_equal(queue_job_list_current(f->q, -1, 0, &jobs, &n, &f->err), QUEUE_OK);
+	assert_int_equal(n, 4);
+	job_list_free(jobs, n);
+	assert_int_equal(queue_job_list(f->q, -1, 0, &jobs, &n, &f->err), QUEUE_OK);
+	assert_int_equal(n, NCASES - 1);
+	job_list_free(jobs, n);
+	assert_int_equal(queue_job_list_current(f->q, JOB_FAILED, 0, &jobs, &n, &f->err), QUEUE_OK);
+	assert_int_equal(n, 0);
+	job_list_free(jobs, n);
+	struct inbound got;
+	assert_int_equal(queue_inbound_get(f->q, old_done.id, &got, &f->err), QUEUE_NOT_FOUND);
+	assert_int_equal(queue_inbound_get(f->q, old_new.id, &got, &f->err), QUEUE_OK);
+	inbound_free(&got);
+	assert_int_equal(queue_event_list(f->q, 0, false, 0, &e, &n, &f->err), QUEUE_OK);
+	assert_int_equal(n, 1);
+	assert_string_equal(e[0].kind, "new");
+	event_list_free(e, n);
+	/* again: nothing left to do; a retried archived job comes back */
+	assert_int_equal(queue_purge(f->q, now, 30, 90, &c, &f->err), QUEUE_OK);
+	assert_int_equal(c.archived + c.jobs + c.inbound + c.events, 0);
+	assert_int_equal(queue_job_action(f->q, ids[1], QUEUE_RETRY, &f->err), QUEUE_OK);
+	struct job j = get(f, ids[1]);
+	assert_false(j.archived);
+	assert_int_equal(j.finished, 0);
+	job_free(&j);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -706,6 +1475,18 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_hostile_text, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_temp_failure, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_required_fields, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_claim_order, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_claim_per_destination, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_claim_stress, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_lease_expiry, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_lease_cancel_hold, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_finish, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_replace_pages, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_attempts, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_inbound, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_events, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_lines, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_purge, setup, teardown),
 	};
 	int failed;
 
