@@ -153,6 +153,11 @@ enum queue_rc queue_claim(struct queue *q, const char *owner, int64_t now, long 
  * not expired. QUEUE_BAD_STATE otherwise (cancelled or held meanwhile, lease expired or taken over):
  * the call must end; *status (may be NULL) gets the job's current status.
  */
+/*
+ * Jobs still leased to owner go back to the queue, due at once: a server starting again (or
+ * stopping) gives up the calls it no longer makes. *released counts them.
+ */
+enum queue_rc queue_release_owner(struct queue *q, const char *owner, long *released, struct buf *err);
 enum queue_rc queue_lease_renew(struct queue *q, int64_t id, const char *owner, int64_t now, long lease_secs,
                                 enum job_status *status, struct buf *err);
 /*
