@@ -30,6 +30,8 @@ int faxctl_jobs(struct faxctl *ctl, int argc, char **argv);
 int faxctl_job(struct faxctl *ctl, int argc, char **argv);
 /* cancel, hold, release, retry: argv[0] names the action */
 int faxctl_job_action(struct faxctl *ctl, int argc, char **argv);
+/* sim call, sim stats: the simulated telephone network (cmd_sim.c) */
+int faxctl_sim(struct faxctl *ctl, int argc, char **argv);
 /* Load ctl->conf from -c or the default path (defaults only when no file exists and none was named). */
 int faxctl_load_conf(struct faxctl *ctl);
 
