@@ -27,6 +27,7 @@ void fs_conn_put(struct fs_conn *c, int type, int line, uint32_t call, const voi
 static void fs_conn_error(struct fs *fs, struct fs_conn *c, const char *why)
 {
 	if (!c->dead) {
+		log_warning("connection %d: %s: dropped", c->id, why);
 		simnet_put(&c->io.out, SIMNET_ERROR, 0, 0, why, strlen(why) + 1);
 		simnet_io_flush(&c->io);
 	}

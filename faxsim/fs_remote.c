@@ -50,6 +50,7 @@ struct fs_remote {
 	int countdown; /* blocks until it hangs up after its last page (0: not counting) */
 	char tmp[300], base[300];
 	char caller[SIMNET_MAX_NUMBER + 1], dialled[SIMNET_MAX_NUMBER + 1];
+	char sub[SIMNET_MAX_SUB + 1]; /* receiver: the T.30 sub-address the caller sent */
 	/* voice */
 	struct fs_voice voice;
 };
@@ -127,6 +128,8 @@ static struct fs_remote *fs_fax_new(enum fs_remote_kind kind, const char *ident)
 	                                     T30_SUPPORT_303MM_WIDTH | T30_SUPPORT_UNLIMITED_LENGTH |
 	                                     T30_SUPPORT_A4_LENGTH | T30_SUPPORT_B4_LENGTH |
 	                                     T30_SUPPORT_US_LETTER_LENGTH | T30_SUPPORT_US_LEGAL_LENGTH);
+	/* without the DIS bit a caller's sub-address (T.33 routing) is never sent */
+	t30_set_supported_t30_features(t, T30_SUPPORT_IDENTIFICATION | T30_SUPPORT_SUB_ADDRESSING);
 	t30_set_phase_b_handler(t, fs_phase_b, r);
 	t30_set_phase_d_handler(t, fs_phase_d, r);
 	t30_set_phase_e_handler(t, fs_phase_e, r);
@@ -351,8 +354,8 @@ static void fs_write_info(const struct fs_remote *r, const struct fs_remote_resu
 		log_error("cannot write %s: %m", tmp);
 		return;
 	}
-	fprintf(f, "caller=%s\ndialled=%s\nremote_id=%s\npages=%d\n", r->caller, r->dialled, res->remote_id,
-	        res->pages);
+	fprintf(f, "caller=%s\ndialled=%s\nremote_id=%s\nsubaddress=%s\npages=%d\n", r->caller, r->dialled,
+	        res->remote_id, r->sub, res->pages);
 	/* spandsp counts pixels a metre */
 	fprintf(f, "xres=%ld\nyres=%ld\nwidth=%d\n", lround(st->x_resolution * 0.0254),
 	        lround(st->y_resolution * 0.0254), st->width);
@@ -386,6 +389,7 @@ void fs_remote_finish(struct fs_remote *r, struct fs_remote_result *res)
 	res->code = r->done ? r->code : T30_ERR_CALLDROPPED;
 	res->pages = r->kind == FS_FAX_RX ? st.pages_rx : st.pages_tx;
 	fs_printable(res->remote_id, sizeof(res->remote_id), t30_get_rx_ident(r->t30));
+	fs_printable(r->sub, sizeof(r->sub), t30_get_rx_sub_address(r->t30));
 	/* releasing the terminal closes the received TIFF */
 	fax_free(r->fax);
 	if (r->noise)

@@ -89,6 +89,8 @@ static void sd_fax(struct sd_call *c, bool calling, const char *file)
 	                                     T30_SUPPORT_303MM_WIDTH | T30_SUPPORT_UNLIMITED_LENGTH |
 	                                     T30_SUPPORT_A4_LENGTH | T30_SUPPORT_B4_LENGTH |
 	                                     T30_SUPPORT_US_LETTER_LENGTH | T30_SUPPORT_US_LEGAL_LENGTH);
+	/* without the DIS bit a caller's sub-address (T.33 routing) is never sent */
+	t30_set_supported_t30_features(t, T30_SUPPORT_IDENTIFICATION | T30_SUPPORT_SUB_ADDRESSING);
 	t30_set_phase_b_handler(t, sd_phase_b, c);
 	t30_set_phase_e_handler(t, sd_phase_e, c);
 	if (calling)
