@@ -37,11 +37,11 @@ enum line_event_type {
 
 struct line_event {
 	enum line_event_type type;
-	int line;            /* -1: every line (DOWN/UP of the driver) */
-	char caller[32];     /* INCOMING: caller id as the network gave it ("" unknown) */
-	char called[32];     /* INCOMING: the number dialled (DID) */
-	char subaddress[21]; /* INCOMING: T.33 sub-address, "" none */
-	int nsamples;        /* AUDIO */
+	int line;             /* -1: every line (DOWN/UP of the driver) */
+	char caller[32];      /* INCOMING: caller id as the network gave it ("" unknown) */
+	char called[32];      /* INCOMING: the number dialled (DID) */
+	char subaddress[21];  /* INCOMING: T.33 sub-address, "" none */
+	int nsamples;         /* AUDIO */
 	int16_t samples[LINE_MAX_BLOCK];
 };
 
