@@ -48,8 +48,8 @@ LIBA       := $(B)/libfaxgate.a
 SCHEMA_SQL := $(sort $(wildcard schema/*/*.sql))
 LIB_OBJ    += $(B)/obj/gen/schema.o
 
-PROGRAMS   := faxctl faxmilter faxd faxmailgate
-PROG_DIRS  := faxctl milter faxd mailgate
+PROGRAMS   := faxctl faxmilter faxd faxmailgate faxsim
+PROG_DIRS  := faxctl milter faxd mailgate faxsim
 BIN        := $(PROGRAMS:%=$(B)/bin/%)
 HELPER     := $(B)/libexec/faxrender
 
@@ -99,6 +99,7 @@ $(eval $(call program,faxctl,faxctl))
 $(eval $(call program,faxmilter,milter))
 $(eval $(call program,faxd,faxd))
 $(eval $(call program,faxmailgate,mailgate))
+$(eval $(call program,faxsim,faxsim))
 
 $(HELPER): $(patsubst %.c,$(B)/obj/%.o,$(wildcard faxrender/*.c)) $(LIBA)
 	@mkdir -p $(dir $@)
@@ -145,6 +146,7 @@ install: $(BIN) $(HELPER)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) $(DESTDIR)$(LIBEXECDIR) \
 	           $(DESTDIR)$(SYSCONFDIR) $(DESTDIR)$(DATADIR)
 	install -m 755 $(B)/bin/faxctl $(DESTDIR)$(BINDIR)/faxctl
+	install -m 755 $(B)/bin/faxsim $(DESTDIR)$(BINDIR)/faxsim
 	install -m 755 $(B)/bin/faxmilter $(B)/bin/faxd $(B)/bin/faxmailgate $(DESTDIR)$(SBINDIR)/
 	install -m 755 $(HELPER) $(DESTDIR)$(LIBEXECDIR)/faxrender
 	install -m 644 conf/cover.tmpl $(DESTDIR)$(DATADIR)/cover.tmpl

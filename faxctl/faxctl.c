@@ -13,6 +13,8 @@
  *	faxctl [-c CONF] inbound [--json] ID | inbound ID --export OUT.tif
  *	faxctl [-c CONF] lines [--json]
  *	faxctl [-c CONF] purge
+ *	faxctl [-c CONF] sim call --file FAX.tif --to DID [--from CALLER] [--station ID] [--subaddress S]
+ *	faxctl [-c CONF] sim stats
  *
  * faxctl runs with the privileges of whoever calls it; documents given to `render` are converted
  * in sandboxed children exactly as the milter does it.
@@ -52,7 +54,10 @@ static void faxctl_usage(FILE *f)
 	           "  inbound ID --export OUT.tif\n"
 	           "                        write a received fax's pages as a fax TIFF (PDF: not yet)\n"
 	           "  lines [--json]        what each line of each fax server is doing\n"
-	           "  purge                 archive and delete old jobs, faxes and events now\n");
+	           "  purge                 archive and delete old jobs, faxes and events now\n"
+	           "  sim call --file FAX.tif --to DID [--from CALLER] [--station ID] [--subaddress S]\n"
+	           "                        a simulated fax machine calls faxd (faxsim)\n"
+	           "  sim stats             faxsim's timing statistics\n");
 }
 
 int faxctl_load_conf(struct faxctl *ctl)
@@ -105,7 +110,7 @@ int main(int argc, char **argv)
 	argc -= optind;
 	argv += optind;
 	optind = 0; /* full reset: subcommands parse with their own rules */
-	ctl.as_service = strcmp(cmd, "config") != 0 && strcmp(cmd, "render") != 0;
+	ctl.as_service = strcmp(cmd, "config") != 0 && strcmp(cmd, "render") != 0 && strcmp(cmd, "sim") != 0;
 	if (strcmp(cmd, "config") == 0)
 		rc = faxctl_config(&ctl, argc, argv);
 	else if (strcmp(cmd, "render") == 0)
@@ -116,6 +121,8 @@ int main(int argc, char **argv)
 		rc = faxctl_jobs(&ctl, argc, argv);
 	else if (strcmp(cmd, "job") == 0)
 		rc = faxctl_job(&ctl, argc, argv);
+	else if (strcmp(cmd, "sim") == 0)
+		rc = faxctl_sim(&ctl, argc, argv);
 	else if (strcmp(cmd, "cancel") == 0 || strcmp(cmd, "hold") == 0 || strcmp(cmd, "release") == 0 ||
 	         strcmp(cmd, "retry") == 0)
 		rc = faxctl_job_action(&ctl, argc, argv);

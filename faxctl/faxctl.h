@@ -35,6 +35,8 @@ int faxctl_attempts(struct faxctl *ctl, int argc, char **argv);
 int faxctl_inbound(struct faxctl *ctl, int argc, char **argv);
 int faxctl_lines(struct faxctl *ctl, int argc, char **argv);
 int faxctl_purge(struct faxctl *ctl, int argc, char **argv);
+/* sim call, sim stats: the simulated telephone network (cmd_sim.c) */
+int faxctl_sim(struct faxctl *ctl, int argc, char **argv);
 /* Load ctl->conf from -c or the default path (defaults only when no file exists and none was named). */
 int faxctl_load_conf(struct faxctl *ctl);
 /* Load the configuration and open the queue; 0, or -1 after saying why. */

@@ -52,15 +52,27 @@ struct line_driver *line_open(const struct conf *conf, struct buf *err);
 void line_close(struct line_driver *d);
 /* A descriptor to poll for POLLIN: events are waiting. */
 int line_fd(const struct line_driver *d);
-/* Next event, without waiting; 0 and LINE_EV_NONE when there is none; -1 when the network is gone. */
+/*
+ * Next event, without waiting: 1 with an event; 0 and LINE_EV_NONE when there is none; -1 when the
+ * network is gone. Take events until there is none before polling line_fd again. When the network
+ * is lost the driver first reports HANGUP for every line in a call, then DOWN (line -1), then -1
+ * for good: close the driver and open it again to reconnect.
+ */
 int line_next_event(struct line_driver *d, struct line_event *ev);
 /* Place a call; the outcome comes as events. caller_id may be "". -1 when the line is not idle. */
 int line_dial(struct line_driver *d, int line, const char *dial, const char *caller_id);
 /* Answer an INCOMING call. */
 int line_answer(struct line_driver *d, int line);
-/* End the call on the line (or refuse an INCOMING one); the line is idle afterwards. */
+/*
+ * End the call on the line (or refuse an INCOMING one); the line is idle afterwards. After BUSY,
+ * NO_ANSWER, UNASSIGNED, CONGESTION or HANGUP the line is idle already: hanging up an idle line
+ * does nothing and returns 0.
+ */
 int line_hangup(struct line_driver *d, int line);
-/* The answer to a LINE_EV_AUDIO. */
+/*
+ * The answer to a LINE_EV_AUDIO (1 <= n <= LINE_MAX_BLOCK); -1 when no block is owed on the line.
+ * Answers may be held back and written together once no further event is waiting.
+ */
 int line_send_audio(struct line_driver *d, int line, const int16_t *samples, int n);
 /* Number of lines the driver has. */
 int line_count(const struct line_driver *d);

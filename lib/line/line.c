@@ -1,0 +1,68 @@
+/*
+ * line.c - line.h's entry points: pick the driver the configuration names and forward to it.
+ */
+#include "line/line_int.h"
+
+#include <stddef.h>
+
+struct line_driver *line_open(const struct conf *conf, struct buf *err)
+{
+	switch (conf->line_driver) {
+	case CONF_LINE_SIM:
+		return line_sim_open(conf, err);
+	case CONF_LINE_SIP:
+		buf_puts(err, "line_driver = sip: SIP lines are not in this release");
+		return NULL;
+	default:
+		buf_printf(err, "unknown line_driver %d", conf->line_driver);
+		return NULL;
+	}
+}
+
+void line_close(struct line_driver *d)
+{
+	if (d)
+		d->ops->close(d);
+}
+
+int line_fd(const struct line_driver *d)
+{
+	return d->ops->fd(d);
+}
+
+int line_next_event(struct line_driver *d, struct line_event *ev)
+{
+	return d->ops->next_event(d, ev);
+}
+
+static bool line_valid(const struct line_driver *d, int line)
+{
+	return line >= 0 && line < d->count;
+}
+
+int line_dial(struct line_driver *d, int line, const char *dial, const char *caller_id)
+{
+	return line_valid(d, line) ? d->ops->dial(d, line, dial, caller_id ? caller_id : "") : -1;
+}
+
+int line_answer(struct line_driver *d, int line)
+{
+	return line_valid(d, line) ? d->ops->answer(d, line) : -1;
+}
+
+int line_hangup(struct line_driver *d, int line)
+{
+	return line_valid(d, line) ? d->ops->hangup(d, line) : -1;
+}
+
+int line_send_audio(struct line_driver *d, int line, const int16_t *samples, int n)
+{
+	if (!line_valid(d, line) || n < 1 || n > LINE_MAX_BLOCK)
+		return -1;
+	return d->ops->send_audio(d, line, samples, n);
+}
+
+int line_count(const struct line_driver *d)
+{
+	return d->count;
+}
