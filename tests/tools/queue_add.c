@@ -2,7 +2,7 @@
  * queue_add - put test jobs into the queue, with made-up pages, in one transaction.
  *
  * usage: queue_add -c CONF [-n JOBS] [-p PAGES | -f FAX.tif] [-k KEY_PREFIX] [-s SENDER]
- *                  [-u AUTH_USER] [-t SUBJECT] [-a] [-C OWNER] [NUMBER]
+ *                  [-u AUTH_USER] [-t SUBJECT] [-a] [-C OWNER] [-d DIAL] [NUMBER]
  *        queue_add -c CONF -i [-p PAGES] [-o REF.tif] [NUMBER]
  *        queue_add -c CONF -l | -e KIND
  * Prints the id of each job. Job i gets dedupe key KEY_PREFIX-i (default: none, so no dedupe).
@@ -34,7 +34,7 @@ static void usage(void)
 {
 	fprintf(stderr,
 	        "usage: queue_add -c CONF [-n JOBS] [-p PAGES | -f FAX.tif] [-k KEY_PREFIX] [-s SENDER]\n"
-	        "                 [-u AUTH_USER] [-t SUBJECT] [-a] [-C OWNER] [NUMBER]\n"
+	        "                 [-u AUTH_USER] [-t SUBJECT] [-a] [-C OWNER] [-d DIAL] [NUMBER]\n"
 	        "       queue_add -c CONF -i [-p PAGES] [-o REF.tif] [NUMBER]\n"
 	        "       queue_add -c CONF -l | -e KIND\n");
 	exit(2);
@@ -188,7 +188,7 @@ int main(int argc, char **argv)
 {
 	const char *conf_path = NULL, *key = NULL, *sender = "sender@example.com", *auth = NULL;
 	const char *subject = "test fax", *number = "+4930123456", *owner = NULL, *ref = NULL, *event = NULL;
-	const char *tiff = NULL;
+	const char *tiff = NULL, *dial = NULL;
 	int jobs = 1, pages = 1, c, status = 0, res = 0;
 	bool attempts = false, inbound = false, lines = false;
 	struct buf err = BUF_INIT;
@@ -196,7 +196,7 @@ int main(int argc, char **argv)
 	struct queue *q;
 
 	log_open("queue_add", LOG_TO_STDERR, NULL);
-	while ((c = getopt(argc, argv, "c:n:p:f:k:s:u:t:aC:io:le:")) != -1) {
+	while ((c = getopt(argc, argv, "c:n:p:f:k:s:u:t:aC:io:le:d:")) != -1) {
 		switch (c) {
 		case 'c':
 			conf_path = optarg;
@@ -209,6 +209,9 @@ int main(int argc, char **argv)
 			break;
 		case 'f':
 			tiff = optarg;
+			break;
+		case 'd':
+			dial = optarg;
 			break;
 		case 'k':
 			key = optarg;
@@ -277,7 +280,7 @@ int main(int argc, char **argv)
 		    .auth_user = (char *)auth,
 		    .client_addr = "192.0.2.1",
 		    .number = (char *)number,
-		    .dial = (char *)number,
+		    .dial = (char *)(dial ? dial : number),
 		    .rcpt_addr = "fax@fax.example.com",
 		    .rcpt_name = "Test Recipient",
 		    .subject = (char *)subject,

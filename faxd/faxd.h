@@ -1,0 +1,93 @@
+/*
+ * faxd.h - the fax daemon's state: its lines and the call on each.
+ *
+ * faxd is one event loop. The line driver paces the audio; everything else (claiming due jobs,
+ * renewing leases, the watchdog, line health) happens on a timer between audio blocks. A job is
+ * owned through its lease in the queue, never through this process's memory: a faxd that dies
+ * loses nothing, its jobs are claimed again when their leases expire (or at once when it starts
+ * again under the same name).
+ */
+#ifndef FAXGATE_FAXD_FAXD_H
+#define FAXGATE_FAXD_FAXD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "conf/conf.h"
+#include "fax/faxsession.h"
+#include "fax/outcome.h"
+#include "line/line.h"
+#include "queue/queue.h"
+
+enum call_state {
+	CALL_IDLE,
+	CALL_DIALING,   /* outgoing: dialled, waiting for answer */
+	CALL_SENDING,   /* outgoing: answered, T.30 running */
+	CALL_RECEIVING, /* incoming: answered, T.30 running */
+};
+
+struct faxd_line {
+	int index;
+	char name[16]; /* "sim0" */
+	enum call_state state;
+	struct job job;         /* CALL_DIALING/SENDING: the claimed job */
+	struct faxsession *fs;  /* CALL_SENDING/RECEIVING (made at claim time for sending) */
+	enum fax_outcome early; /* an outcome the line gave before T.30 (busy, no answer...) */
+	bool ended_by_line;     /* the far end or the network hung up */
+	time_t started;         /* call start */
+	time_t last_renew;
+	unsigned long progress; /* faxsession_progress at last_progress */
+	time_t last_progress;
+	struct inbound in; /* CALL_RECEIVING: caller, called, subaddress */
+
+	/* health */
+	bool out_of_service;
+	time_t down_since, next_retest;
+	int failures_in_row;
+	char last_failed_number[32];
+	bool retest; /* the next call is a retest of a line out of service */
+
+	/* counters for faxctl lines */
+	long calls, pages_sent, pages_received;
+};
+
+struct faxd {
+	const char *conf_path;
+	struct conf conf;
+	char owner[128]; /* lease owner: faxd_name or the host name */
+	struct queue *q;
+	struct line_driver *lines_drv;
+	struct faxd_line *lines;
+	int nlines;
+	bool stopping;
+	bool network_lost;
+	time_t next_poll, next_purge;
+};
+
+/* calls.c: the call on one line */
+void call_context(const struct faxd_line *l);
+void call_event(struct faxd *fd, struct faxd_line *l, const struct line_event *ev);
+/* Start sending a claimed job on an idle line; false when it could not start (the job is released). */
+bool call_start_send(struct faxd *fd, struct faxd_line *l, struct job *j);
+/* End the call now (cancel, watchdog, shutdown), with this outcome. */
+void call_abort(struct faxd *fd, struct faxd_line *l, enum fax_outcome why);
+/* Shutdown: hang up; a sending call's job is left to faxd_reclaim_own (no attempt counted). */
+void call_release(struct faxd *fd, struct faxd_line *l);
+/* Once a second: renew leases (cancel and hold end the call), watchdog. */
+void call_tick(struct faxd *fd, struct faxd_line *l, time_t now);
+
+/* finish.c: what an ended call leaves in the queue */
+void finish_send(struct faxd *fd, struct faxd_line *l, enum fax_outcome o, const struct faxsession_result *r);
+void finish_receive(struct faxd *fd, struct faxd_line *l, const struct faxsession_result *r);
+
+/* health.c: lines taken out of service when failures point at them */
+void health_record(struct faxd *fd, struct faxd_line *l, enum fax_outcome o, const char *number);
+bool health_may_call(struct faxd *fd, struct faxd_line *l, time_t now);
+void health_publish(struct faxd *fd, struct faxd_line *l);
+
+/* rerender.c: pages in a format the remote takes */
+int rerender_pages(const struct fax_page_list *in, int from_res, int to_res, int max_height,
+                   struct fax_page_list *out);
+
+#endif
