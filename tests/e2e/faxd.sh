@@ -70,7 +70,7 @@ received() {
 }
 
 run_store() {
-	local store=$1 id n f
+	local store=$1 id n f rc
 	shift
 	rm -rf "$tmp/in" "$tmp/std" "$tmp/cut" "$tmp/noisy" "$tmp/many" "$tmp/db" "$tmp/sim.sock"
 	mkdir -p "$tmp/in" "$tmp/std" "$tmp/cut" "$tmp/noisy" "$tmp/many" "$tmp/db"
@@ -204,8 +204,11 @@ run_store() {
 	wait_status "$voice" failed 60
 	assert_eq "$(jfield "$voice" reason_code)" voice "voice answer's outcome"
 
-	stop_pid "$faxd_pid"
+	kill "$faxd_pid"
+	rc=0
+	wait "$faxd_pid" || rc=$?
 	faxd_pid=
+	assert_eq "$rc" 0 "faxd's exit status after SIGTERM (sanitizer reports end it otherwise)"
 	grep -q "stopped" "$tmp/faxd.log" || fail "faxd did not stop cleanly on SIGTERM"
 	stop_pid "$sim_pid"
 	sim_pid=
