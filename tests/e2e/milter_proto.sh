@@ -88,6 +88,10 @@ assert_eq "$(job_of +49301235002 subject)" "third of several" "subject of the th
 grep -q "MULTI3 notice: queued job .* to +49301235002" "$tmp/milter.log" ||
 	fail "the job is not logged with its mail's queue ID: $(grep 'queued job' "$tmp/milter.log")"
 
+mt dup
+assert_eq "$(jobs_to +49301235020)" 1 "jobs to a number given twice in one mail"
+assert_eq "$(jobs_to +49301235101)" 0 "jobs of the aborted mail with too many fax recipients"
+
 mt rset
 assert_eq "$(jobs_to +49301235003)" 0 "jobs of the aborted mail"
 assert_eq "$(jobs_to +49301235004)" 1 "jobs of the mail after RSET"

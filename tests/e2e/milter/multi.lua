@@ -1,5 +1,5 @@
--- several mails on one connection: a fax, an ordinary mail, then a fax to a number and a person;
--- each is decided on its own, nothing of one mail leaks into the next
+-- several mails on one connection: a fax, a mail from someone who may not fax, then a fax to a
+-- number and a person; each is decided on its own, nothing of one mail leaks into the next
 dofile(LIB)
 local conn = session()
 mailfrom(conn, "<alice@example.test>", nil, "MULTI1")
@@ -7,7 +7,9 @@ check(rcpt(conn, "<+49301235001@fax.example.test>") == SMFIR_CONTINUE, "first fa
 local r = fax_message(conn, "first of several", "multi-1", "The first mail.\r\n")
 check(r == SMFIR_DISCARD, "first fax mail not discarded after queueing: " .. tostring(r))
 
-mailfrom(conn, "<alice@example.test>", nil, "MULTI2")
+-- another sender on the same connection is asked again: mallory may not fax
+mailfrom(conn, "<mallory@elsewhere.test>", nil, "MULTI2")
+check(rcpt(conn, "<+49301235001@fax.example.test>") == SMFIR_REPLYCODE, "the first sender's permission kept for the next")
 check(rcpt(conn, "<bob@example.test>") == SMFIR_CONTINUE, "ordinary recipient")
 r = message(conn, { { "Subject", "not a fax" } }, "x\r\n")
 check(r == SMFIR_ACCEPT, "the ordinary mail after a fax is not let go: " .. tostring(r))
