@@ -8,8 +8,10 @@
  * the libmilter service on milter_socket. libmilter takes SIGHUP, SIGTERM and SIGINT for itself
  * (all of them stop it), so the master turns SIGHUP into a SIGUSR1 for the worker, which loads the
  * configuration again; sessions in progress finish with the configuration they started with.
- * SIGTERM stops the worker cleanly (sessions in progress are finished). A worker that dies is
- * started again; one that cannot start at all ends the master.
+ * SIGTERM stops the worker: it takes no new connection and ends at libmilter's next listener poll
+ * (up to 5 s). libmilter does not wait for the sessions in progress: they are cut, and the MTA
+ * tempfails their mail and tries again (nothing is half-queued: a mail's jobs are stored at once).
+ * A worker that dies is started again; one that cannot start at all ends the master.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -67,9 +69,17 @@ static int milter_worker(void)
 
 	runtime_put(rt);
 	prctl(PR_SET_PDEATHSIG, SIGTERM);
+	/*
+	 * SIGUSR1 waits for the reload thread. SIGHUP, SIGTERM and SIGINT stay blocked in every thread
+	 * so that libmilter's signal thread alone takes them: a thread with them unblocked would let
+	 * them kill the worker outright.
+	 */
 	sigemptyset(&set);
 	sigaddset(&set, SIGUSR1);
-	pthread_sigmask(SIG_SETMASK, &set, NULL); /* SIGUSR1 waits for the reload thread */
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	pthread_sigmask(SIG_SETMASK, &set, NULL);
 	if (pthread_create(&tid, NULL, milter_reload_thread, NULL) != 0) {
 		log_error("cannot start the reload thread");
 		return 1;
@@ -93,8 +103,9 @@ static pid_t milter_spawn(void)
 {
 	pid_t pid = fork();
 
+	/* exit, not _exit: the worker's end is checked like the master's (leaks in the ASan build). */
 	if (pid == 0)
-		_exit(milter_worker());
+		exit(milter_worker());
 	if (pid < 0)
 		log_error("cannot start the worker: %m");
 	return pid;

@@ -16,7 +16,21 @@
 #include "util/log.h"
 #include "util/xalloc.h"
 
-#define SESSION(ctx) ((struct session *)smfi_getpriv(ctx))
+/*
+ * libmilter hands each step of a connection to whichever of its worker threads is free, so the
+ * per-thread log context (the queue ID) is set from the session again at every step: left alone it
+ * would be missing, or name another connection's mail.
+ */
+static struct session *session_of(SMFICTX *ctx)
+{
+	struct session *s = smfi_getpriv(ctx);
+
+	if (s && s->queue_id)
+		log_context_set("%s", s->queue_id);
+	else
+		log_context_clear();
+	return s;
+}
 
 static void fax_rcpt_free(struct fax_rcpt *r)
 {
@@ -94,7 +108,7 @@ static char *session_strip_angles(const char *a)
 
 static sfsistat session_envfrom(SMFICTX *ctx, char **argv)
 {
-	struct session *s = SESSION(ctx);
+	struct session *s = session_of(ctx);
 	const char *auth = smfi_getsymval(ctx, (char *)"{auth_authen}");
 	const char *qid = smfi_getsymval(ctx, (char *)"i");
 
@@ -116,7 +130,7 @@ static sfsistat session_envfrom(SMFICTX *ctx, char **argv)
 
 static sfsistat session_envrcpt(SMFICTX *ctx, char **argv)
 {
-	struct session *s = SESSION(ctx);
+	struct session *s = session_of(ctx);
 
 	if (!s)
 		return SMFIS_TEMPFAIL;
@@ -141,7 +155,7 @@ static sfsistat session_data(SMFICTX *ctx)
 
 static sfsistat session_header(SMFICTX *ctx, char *name, char *value)
 {
-	struct session *s = SESSION(ctx);
+	struct session *s = session_of(ctx);
 
 	if (!s)
 		return SMFIS_TEMPFAIL;
@@ -157,7 +171,7 @@ static sfsistat session_header(SMFICTX *ctx, char *name, char *value)
 
 static sfsistat session_eoh(SMFICTX *ctx)
 {
-	struct session *s = SESSION(ctx);
+	struct session *s = session_of(ctx);
 
 	if (!s)
 		return SMFIS_TEMPFAIL;
@@ -169,7 +183,7 @@ static sfsistat session_eoh(SMFICTX *ctx)
 
 static sfsistat session_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
 {
-	struct session *s = SESSION(ctx);
+	struct session *s = session_of(ctx);
 
 	if (!s)
 		return SMFIS_TEMPFAIL;
@@ -186,7 +200,7 @@ static sfsistat session_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
 
 static sfsistat session_eom(SMFICTX *ctx)
 {
-	struct session *s = SESSION(ctx);
+	struct session *s = session_of(ctx);
 	sfsistat rc;
 
 	if (!s)
@@ -206,7 +220,7 @@ static sfsistat session_eom(SMFICTX *ctx)
 
 static sfsistat session_abort(SMFICTX *ctx)
 {
-	struct session *s = SESSION(ctx);
+	struct session *s = session_of(ctx);
 
 	if (s)
 		session_message_reset(s);
@@ -215,7 +229,7 @@ static sfsistat session_abort(SMFICTX *ctx)
 
 static sfsistat session_close(SMFICTX *ctx)
 {
-	struct session *s = SESSION(ctx);
+	struct session *s = session_of(ctx);
 
 	if (s) {
 		session_message_reset(s);

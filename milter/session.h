@@ -1,7 +1,8 @@
 /*
  * session.h - the state of one SMTP session as the milter sees it, and of the message in it.
  *
- * libmilter gives each connection its own thread; a session is only ever touched by that thread.
+ * libmilter runs the steps of one connection one after the other, though not always on the same
+ * thread; a session is only ever touched by one thread at a time.
  * The message is kept only when it has fax recipients, and only up to milter_max_message bytes.
  */
 #ifndef FAXGATE_MILTER_SESSION_H

@@ -89,4 +89,5 @@ done
 grep -qs '^State:[[:space:]]*[^Z]' "/proc/$milter_pid/status" && fail "faxmilter did not stop on SIGTERM"
 wait "$milter_pid" || fail "faxmilter exited with status $? on SIGTERM"
 milter_pid=
+milter_sanitizer_check
 echo "milter_postfix: ok"

@@ -59,3 +59,14 @@ function message(conn, headers, body)
 	ok(mt.eom(conn), "eom")
 	return mt.getreply(conn)
 end
+
+-- a plain text mail from alice with its own Message-ID; returns the reply to the end of message
+function fax_message(conn, subject, mid, body)
+	return message(conn, {
+		{ "From", "Alice <alice@example.test>" },
+		{ "Subject", subject },
+		{ "Message-ID", "<" .. mid .. "@example.test>" },
+		{ "MIME-Version", "1.0" },
+		{ "Content-Type", "text/plain; charset=us-ascii" },
+	}, body)
+end
