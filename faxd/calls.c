@@ -48,6 +48,17 @@ static char *call_header(const struct conf *conf, const struct job *j)
 	return buf_steal(&out);
 }
 
+static void call_reset(struct faxd_line *l);
+
+/* A call that could not start: its job is finished (internal error or line trouble), the line idle. */
+static bool call_not_started(struct faxd *fd, struct faxd_line *l, enum fax_outcome o)
+{
+	finish_send(fd, l, o, NULL);
+	call_reset(l);
+	health_publish(fd, l);
+	return false;
+}
+
 bool call_start_send(struct faxd *fd, struct faxd_line *l, struct job *j)
 {
 	const struct conf *conf = &fd->conf;
@@ -66,9 +77,8 @@ bool call_start_send(struct faxd *fd, struct faxd_line *l, struct job *j)
 
 	if (queue_job_pages(fd->q, l->job.id, &pages, &err) != QUEUE_OK) {
 		log_error("cannot read the pages: %s", buf_cstr(&err));
-		finish_send(fd, l, FAX_INTERNAL, NULL);
 		buf_free(&err);
-		return false;
+		return call_not_started(fd, l, FAX_INTERNAL);
 	}
 	char *header = call_header(conf, &l->job);
 	struct faxsession_params p = {
@@ -89,9 +99,8 @@ bool call_start_send(struct faxd *fd, struct faxd_line *l, struct job *j)
 	fax_page_list_free(&pages);
 	if (!l->fs) {
 		log_error("cannot prepare the call: %s", buf_cstr(&err));
-		finish_send(fd, l, FAX_INTERNAL, NULL);
 		buf_free(&err);
-		return false;
+		return call_not_started(fd, l, FAX_INTERNAL);
 	}
 	buf_free(&err);
 	l->calls++;
@@ -99,8 +108,7 @@ bool call_start_send(struct faxd *fd, struct faxd_line *l, struct job *j)
 	           (size_t)l->job.pages);
 	if (line_dial(fd->lines_drv, l->index, l->job.dial, "") < 0) {
 		log_error("line %s cannot dial", l->name);
-		finish_send(fd, l, FAX_LINE, NULL);
-		return false;
+		return call_not_started(fd, l, FAX_LINE);
 	}
 	health_publish(fd, l);
 	return true;

@@ -145,7 +145,7 @@ static sfsistat session_envrcpt(SMFICTX *ctx, char **argv)
  */
 static sfsistat session_data(SMFICTX *ctx)
 {
-	struct session *s = SESSION(ctx);
+	struct session *s = session_of(ctx);
 
 	if (!s)
 		return SMFIS_TEMPFAIL;
