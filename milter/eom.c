@@ -85,9 +85,14 @@ static char *eom_dedupe_base(const struct session *s, const struct mailparts *mp
 	return key;
 }
 
-static char *eom_dedupe_key(const char *base, const struct fax_rcpt *r)
+/*
+ * One job per mail, sender and number: another sender's mail that happens to carry the same
+ * Message-ID is a mail of its own. Keys go with their jobs when those are purged.
+ */
+static char *eom_dedupe_key(const char *base, const char *sender, const struct fax_rcpt *r)
 {
-	char *plain = xasprintf("%s|%s|%s", base, r->number, r->subaddress ? r->subaddress : "");
+	char *plain = xasprintf("%s|%s|%s|%s", base, sender ? sender : "", r->number,
+	                        r->subaddress ? r->subaddress : "");
 	gchar *sum = g_compute_checksum_for_string(G_CHECKSUM_SHA256, plain, -1);
 	char *key = xstrdup(sum);
 
@@ -206,7 +211,7 @@ static sfsistat eom_store(SMFICTX *ctx, struct session *s, struct eom_fax *f, st
 			memcpy(all.pages + cover->count, f->docs.pages.pages,
 			       f->docs.pages.count * sizeof(*all.pages));
 		eom_job_fill(s, f, r, &j, (int)all.count, er[i].name, er[i].company);
-		j.dedupe_key = eom_dedupe_key(f->dedupe_base, r);
+		j.dedupe_key = eom_dedupe_key(f->dedupe_base, s->identity, r);
 		qrc = queue_job_add(q, &j, &all, &err);
 		if (qrc == QUEUE_OK) {
 			log_notice("queued job %lld: %s to %s (%zu pages) from <%s>", (long long)j.id,
