@@ -236,7 +236,6 @@ int faxctl_inbound(struct faxctl *ctl, int argc, char **argv)
 	const char *status = NULL, *export = NULL;
 	long limit = INBOUND_DEFAULT_LIMIT;
 	bool json = false, limit_given = false;
-	char *end;
 	int64_t id;
 	int c;
 
@@ -246,12 +245,8 @@ int faxctl_inbound(struct faxctl *ctl, int argc, char **argv)
 			status = optarg;
 			break;
 		case 'n':
-			errno = 0;
-			limit = strtol(optarg, &end, 10);
-			if (errno || end == optarg || *end || limit < 0) {
-				fprintf(stderr, "faxctl: --limit wants a number, not '%s'\n", optarg);
+			if (faxctl_parse_limit(optarg, &limit) < 0)
 				return FAXCTL_USAGE;
-			}
 			limit_given = true;
 			break;
 		case 'j':

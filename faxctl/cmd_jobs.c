@@ -53,6 +53,19 @@ int faxctl_parse_id(const char *s, const char *what, int64_t *id)
 	return 0;
 }
 
+int faxctl_parse_limit(const char *s, long *limit)
+{
+	char *end;
+
+	errno = 0;
+	*limit = strtol(s, &end, 10);
+	if (errno || end == s || *end || *limit < 0) {
+		fprintf(stderr, "faxctl: --limit wants a number, not '%s'\n", s);
+		return -1;
+	}
+	return 0;
+}
+
 static void jobs_json_one(FILE *f, const void *item)
 {
 	jobshow_json(f, item);
@@ -70,7 +83,6 @@ int faxctl_jobs(struct faxctl *ctl, int argc, char **argv)
 	int status = -1, c;
 	long limit = JOBS_DEFAULT_LIMIT;
 	bool json = false, limit_given = false, all = false;
-	char *end;
 
 	while ((c = getopt_long(argc, argv, "s:n:ja", opts, NULL)) != -1) {
 		switch (c) {
@@ -85,12 +97,8 @@ int faxctl_jobs(struct faxctl *ctl, int argc, char **argv)
 			}
 			break;
 		case 'n':
-			errno = 0;
-			limit = strtol(optarg, &end, 10);
-			if (errno || end == optarg || *end || limit < 0) {
-				fprintf(stderr, "faxctl: --limit wants a number, not '%s'\n", optarg);
+			if (faxctl_parse_limit(optarg, &limit) < 0)
 				return FAXCTL_USAGE;
-			}
 			limit_given = true;
 			break;
 		case 'j':

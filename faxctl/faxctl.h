@@ -44,5 +44,7 @@ struct queue;
 int faxctl_queue_open(struct faxctl *ctl, struct queue **q);
 /* A positive id; 0, or -1 after saying that s is not `what` ("a job id"). */
 int faxctl_parse_id(const char *s, const char *what, int64_t *id);
+/* --limit N: a number >= 0; 0, or -1 after saying what is wrong. */
+int faxctl_parse_limit(const char *s, long *limit);
 
 #endif
