@@ -543,7 +543,8 @@ mta_messages() {
 }
 
 mta_count() {
-	mta_messages "$1" | grep -c .
+	# grep -c prints 0 and fails when there is nothing: callers under set -e want the 0
+	mta_messages "$1" | grep -c . || true
 }
 
 mta_wait_delivered() {
@@ -559,8 +560,8 @@ mta_wait_delivered() {
 
 mta_queue_count() {
 	case $MTA_KIND in
-	postfix) postqueue -c "$MTA_DIR/etc" -j 2>/dev/null | grep -c . ;;
-	sendmail) find "$MTA_DIR/sm/mqueue" -name 'qf*' 2>/dev/null | grep -c . ;;
+	postfix) postqueue -c "$MTA_DIR/etc" -j 2>/dev/null | grep -c . || true ;;
+	sendmail) find "$MTA_DIR/sm/mqueue" -name 'qf*' 2>/dev/null | grep -c . || true ;;
 	*) _mta_err "mta_queue_count: no MTA started" ;;
 	esac
 }
