@@ -1,10 +1,10 @@
 /*
  * cmd_inbound.c - received faxes: `faxctl inbound [--status S] [--limit N] [--json]` lists them,
- * `faxctl inbound [--json] ID` shows one with its pages, `faxctl inbound ID --export OUT.tif`
- * writes its pages, as received, to a fax TIFF (PDF export is a later step).
+ * `faxctl inbound [--json] ID` shows one with its pages, `faxctl inbound ID --export OUT.tif|OUT.pdf`
+ * writes its pages, as received, to a fax TIFF or a PDF (chosen by the name's ending).
  *
  * What the caller sent (caller id, sub-address, station id) is hostile: shown defused as for jobs.
- * The TIFF is written as run_user (faxctl's queue commands drop root): into a folder that user can
+ * The file is written as run_user (faxctl's queue commands drop root): into a folder that user can
  * write.
  *
  * Exit status: 0 done, 1 failed (no such fax, the database cannot be used, the file cannot be
@@ -19,6 +19,7 @@
 
 #include "faxctl.h"
 #include "jobshow.h"
+#include "faxdoc/faxpdf.h"
 #include "queue/queue.h"
 #include "render/faxtiff.h"
 #include "render/geometry.h"
@@ -29,7 +30,7 @@
 #define INBOUND_USAGE                                                                                        \
 	"usage: faxctl inbound [--status S] [--limit N] [--json]\n"                                          \
 	"       faxctl inbound [--json] ID\n"                                                                \
-	"       faxctl inbound ID --export OUT.tif   (PDF export: not yet)\n"
+	"       faxctl inbound ID --export OUT.tif|OUT.pdf\n"
 
 struct inbound_field {
 	const char *name;
@@ -168,8 +169,28 @@ static int inbound_list(struct faxctl *ctl, const char *status, long limit, bool
 	return FAXCTL_OK;
 }
 
+/* The pages, untouched, in a PDF; the caller's number and station id name it. */
+static int inbound_export_pdf(const struct inbound *in, const struct fax_page_list *pages, const char *out)
+{
+	struct buf title = BUF_INIT, err = BUF_INIT;
+	struct faxpdf_info info = {NULL, in->remote_id, NULL, "faxgate", in->received};
+	int rc;
+
+	buf_printf(&title, "Fax %" PRId64 " from %s", in->id,
+	           in->caller && *in->caller ? in->caller : "unknown");
+	info.title = buf_cstr(&title);
+	rc = faxpdf_save(out, pages, in->resolution, &info, &err);
+	if (rc < 0)
+		fprintf(stderr, "faxctl: cannot export received fax %" PRId64 ": %s\n", in->id,
+		        buf_cstr(&err));
+	buf_free(&title);
+	buf_free(&err);
+	return rc;
+}
+
 static int inbound_export(const struct inbound *in, const struct fax_page_list *pages, const char *out)
 {
+	const char *dot = strrchr(out, '.');
 	struct fax_geometry g;
 	char err[256];
 
@@ -178,10 +199,15 @@ static int inbound_export(const struct inbound *in, const struct fax_page_list *
 		        in->resolution);
 		return FAXCTL_FAIL;
 	}
-	geometry_init(&g, (enum fax_resolution)in->resolution, FAX_PAPER_A4);
-	if (faxtiff_write(out, pages, &g, "faxgate", err, sizeof(err)) < 0) {
-		fprintf(stderr, "faxctl: cannot export received fax %" PRId64 ": %s\n", in->id, err);
-		return FAXCTL_FAIL;
+	if (dot && strcasecmp(dot, ".pdf") == 0) {
+		if (inbound_export_pdf(in, pages, out) < 0)
+			return FAXCTL_FAIL;
+	} else {
+		geometry_init(&g, (enum fax_resolution)in->resolution, FAX_PAPER_A4);
+		if (faxtiff_write(out, pages, &g, "faxgate", err, sizeof(err)) < 0) {
+			fprintf(stderr, "faxctl: cannot export received fax %" PRId64 ": %s\n", in->id, err);
+			return FAXCTL_FAIL;
+		}
 	}
 	printf("received fax %" PRId64 ": %zu pages written to %s\n", in->id, pages->count, out);
 	return FAXCTL_OK;
@@ -275,11 +301,6 @@ int faxctl_inbound(struct faxctl *ctl, int argc, char **argv)
 		return FAXCTL_USAGE;
 	if (export && !*export) {
 		fputs(INBOUND_USAGE, stderr);
-		return FAXCTL_USAGE;
-	}
-	const char *dot = export ? strrchr(export, '.') : NULL;
-	if (dot && strcasecmp(dot, ".pdf") == 0) {
-		fprintf(stderr, "faxctl: PDF export is not there yet: export as .tif\n");
 		return FAXCTL_USAGE;
 	}
 	return inbound_one(ctl, id, json, export);

@@ -2,8 +2,9 @@
 # queue.sh - the job queue on both stores: the unit tests against a private PostgreSQL as well as
 # SQLite, then `faxctl db`, `jobs`, `job` and the admin actions as an admin uses them, with their
 # messages, exit codes and JSON, on an SQLite file and on the PostgreSQL database; then what faxd
-# leaves for the admin: `faxctl attempts`, `inbound` (with --export), `lines`, `purge`, `jobs --all`;
-# and the claim benchmark in small, which must find no job claimed twice.
+# leaves for the admin: `faxctl attempts`, `inbound` (with --export as TIFF and as PDF, the PDF drawn
+# by poppler to the TIFF's pixels), `lines`, `purge`, `jobs --all`; and the claim benchmark in small,
+# which must find no job claimed twice.
 set -eu
 top=$(cd "$(dirname "$0")/../.." && pwd)
 build=${FAXGATE_BUILD:-$top/build}
@@ -44,6 +45,59 @@ expect() { # RC WHAT: the last run exited RC
 json() {
 	python3 -c 'import json, sys; j = json.load(open(sys.argv[1])); sys.exit(0 if eval(sys.argv[2]) else 1)' \
 		"$tmp/out" "$1" || fail "JSON check '$1' failed on: $(head -c 2000 "$tmp/out")"
+}
+
+# check_pdf NAME PDF TIFF PAGES YRES: the PDF export holds the fax's pages as CCITT images at 204 x YRES
+# dpi on pages of the paper's size, and poppler draws them exactly as the TIFF export's pages.
+check_pdf() {
+	local name=$1 pdf=$2 tif=$3 pages=$4 yres=$5 i
+	pdfinfo "$pdf" >"$tmp/pdfinfo" 2>&1 || fail "$name: pdfinfo: $(cat "$tmp/pdfinfo")"
+	grep -q "^Pages: *$pages\$" "$tmp/pdfinfo" || fail "$name: PDF pages: $(cat "$tmp/pdfinfo")"
+	grep -q '^Creator: *faxgate' "$tmp/pdfinfo" || fail "$name: PDF creator: $(cat "$tmp/pdfinfo")"
+	grep -q $'\033' "$tmp/pdfinfo" && fail "$name: PDF metadata holds a raw escape character"
+	# 1728 x 400 pixels at 204 x YRES dpi, in points
+	awk -v y="$yres" '/^Page size:/ { w = $3; h = $5 }
+		END { exit !(w > 609.87 && w < 609.89 && h > 400 * 72 / y - 0.01 && h < 400 * 72 / y + 0.01) }' \
+		"$tmp/pdfinfo" || fail "$name: PDF page size: $(grep 'Page size' "$tmp/pdfinfo")"
+	pdfimages -list "$pdf" >"$tmp/pdfimages" 2>&1 || fail "$name: pdfimages: $(cat "$tmp/pdfimages")"
+	[ "$(awk -v y="$yres" '$3 == "image" && $4 == 1728 && $5 == 400 && $9 == "ccitt" && $13 == 204 && $14 == y' \
+		"$tmp/pdfimages" | wc -l)" = "$pages" ] || fail "$name: PDF images: $(cat "$tmp/pdfimages")"
+	rm -f "$tmp"/pp-*.pbm "$tmp"/tp-*.pbm
+	pdftoppm -rx 204 -ry "$yres" -mono "$pdf" "$tmp/pp" || fail "$name: pdftoppm failed"
+	for ((i = 0; i < pages; i++)); do
+		convert "${tif}[$i]" "$tmp/tp-$i.pbm" || fail "$name: convert failed"
+	done
+	python3 - "$tmp" "$pages" <<-'PY' || fail "$name: the PDF does not draw as the TIFF"
+		import glob, sys
+		def pbm(path):  # (width, height, rows) of a binary PBM
+		    d = open(path, 'rb').read()
+		    fields, i = [], 0
+		    while len(fields) < 3:
+		        while d[i:i + 1].isspace():
+		            i += 1
+		        if d[i:i + 1] == b'#':
+		            i = d.index(b'\n', i)
+		            continue
+		        j = i
+		        while not d[j:j + 1].isspace():
+		            j += 1
+		        fields.append(d[i:j])
+		        i = j
+		    assert fields[0] == b'P4', path
+		    w, h = int(fields[1]), int(fields[2])
+		    s = (w + 7) // 8
+		    return w, h, [d[i + 1 + r * s:i + 1 + (r + 1) * s] for r in range(h)]
+		tmp, n = sys.argv[1], int(sys.argv[2])
+		drawn = sorted(glob.glob(tmp + '/pp-*.pbm'))
+		assert len(drawn) == n, drawn
+		for k in range(n):
+		    a, b = pbm(drawn[k]), pbm('%s/tp-%d.pbm' % (tmp, k))
+		    assert a[:2] == b[:2], (k, a[:2], b[:2])
+		    black = sum(bin(c).count('1') for r in b[2] for c in r)
+		    assert black > 1000, (k, black)
+		    bad = [r for r in range(a[1]) if a[2][r] != b[2][r]]
+		    assert not bad, (k, 'rows differ', bad[:10])
+	PY
 }
 
 check_store() { # NAME CONF SQL_COMMAND...: SQL_COMMAND "SQL" runs SQL on the store
@@ -167,7 +221,7 @@ check_faxd() { # NAME CONF SQL_COMMAND...: what faxd leaves for the admin
 	run "$conf" attempts 999999
 	expect 1 "$name: attempts of a job that does not exist"
 	grep -q 'no job 999999' "$tmp/err" || fail "$name: attempts 999999 says: $(cat "$tmp/err")"
-	for bad in "attempts" "attempts x" "attempts 1 2" "inbound x" "inbound 1 2" "inbound --export" "lines x" "purge x" "inbound 1 --export out.pdf" "jobs --all x"; do
+	for bad in "attempts" "attempts x" "attempts 1 2" "inbound x" "inbound 1 2" "inbound --export" "lines x" "purge x" "jobs --all x"; do
 		# shellcheck disable=SC2086
 		run "$conf" $bad
 		expect 2 "$name: faxctl $bad"
@@ -199,6 +253,14 @@ check_faxd() { # NAME CONF SQL_COMMAND...: what faxd leaves for the admin
 	run "$conf" inbound 999999 --export "$tmp/none.tif"
 	expect 1 "$name: export of a fax that does not exist"
 	[ -e "$tmp/none.tif" ] && fail "$name: a file for a fax that does not exist"
+	run "$conf" inbound "$fax" --export "$tmp/fax.pdf"
+	expect 0 "$name: inbound --export .pdf"
+	check_pdf "$name" "$tmp/fax.pdf" "$tmp/fax.tif" 3 196
+	run "$conf" inbound 999999 --export "$tmp/none.pdf"
+	expect 1 "$name: PDF export of a fax that does not exist"
+	[ -e "$tmp/none.pdf" ] && fail "$name: a PDF for a fax that does not exist"
+	run "$conf" inbound "$fax" --export "$tmp/no/such/dir/fax.pdf"
+	expect 1 "$name: PDF export into a folder that does not exist"
 
 	run "$conf" lines
 	expect 0 "$name: lines on none"
