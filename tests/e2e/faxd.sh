@@ -7,53 +7,14 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 . "$here/pg.sh"
+. "$here/faxd.inc"
 set -E
 trap 'echo "FAIL: ${BASH_SOURCE[0]}:$LINENO: $BASH_COMMAND exited $?" >&2' ERR
-faxd=$build/bin/faxd
-faxsim=$build/bin/faxsim
 queue_add=$build/tools/queue_add
 fixture=$fixtures/fax-fine.tif # 2 pages, A4 fine
 chmod 0755 "$tmp"
-sim_pid= faxd_pid=
-stop_pid() { # PID: TERM, wait
-	[ -n "$1" ] || return 0
-	kill "$1" 2>/dev/null || true
-	wait "$1" 2>/dev/null || true
-}
 trap 'stop_pid "$faxd_pid"; stop_pid "$sim_pid"; pg_stop; [ -n "${KEEP:-}" ] || rm -rf "$tmp"' EXIT
 
-start_sim() { # [CONF]: faxsim, unpaced unless CONF says otherwise
-	rm -f "$tmp/sim.sock"
-	"$faxsim" -c "${1:-$cfg}" >>"$tmp/faxsim.log" 2>&1 &
-	sim_pid=$!
-	for _ in $(seq 50); do
-		[ -S "$tmp/sim.sock" ] && return 0
-		sleep 0.1
-	done
-	fail "faxsim does not listen: $(tail "$tmp/faxsim.log")"
-}
-start_faxd() {
-	"$faxd" -c "$cfg" >>"$tmp/faxd.log" 2>&1 &
-	faxd_pid=$!
-	for _ in $(seq 50); do
-		grep -q "lines, queue open" "$tmp/faxd.log" && return 0
-		sleep 0.1
-	done
-	fail "faxd did not start: $(tail "$tmp/faxd.log")"
-}
-job_json() { "$faxctl" -c "$cfg" job --json "$1"; }
-jfield() { job_json "$1" | python3 -c "import json,sys; print(json.load(sys.stdin)['$2'])"; }
-# wait_status ID STATUS TIMEOUT
-wait_status() {
-	local s=
-	for _ in $(seq $((${3:-30} * 5))); do
-		s=$(jfield "$1" status)
-		[ "$s" = "$2" ] && return 0
-		sleep 0.2
-	done
-	fail "job $1 is $s, not $2: $(jfield "$1" reason)
-faxd log: $(tail -n 20 "$tmp/faxd.log")"
-}
 # add NUMBER DIAL [queue_add args]: a job with the fixture's pages; prints its id
 add() {
 	local number=$1 dial=$2
@@ -70,7 +31,7 @@ received() {
 }
 
 run_store() {
-	local store=$1 id n f rc
+	local store=$1 id n f
 	shift
 	rm -rf "$tmp/in" "$tmp/std" "$tmp/cut" "$tmp/noisy" "$tmp/many" "$tmp/db" "$tmp/sim.sock"
 	mkdir -p "$tmp/in" "$tmp/std" "$tmp/cut" "$tmp/noisy" "$tmp/many" "$tmp/db"
@@ -204,12 +165,7 @@ run_store() {
 	wait_status "$voice" failed 60
 	assert_eq "$(jfield "$voice" reason_code)" voice "voice answer's outcome"
 
-	kill "$faxd_pid"
-	rc=0
-	wait "$faxd_pid" || rc=$?
-	faxd_pid=
-	assert_eq "$rc" 0 "faxd's exit status after SIGTERM (sanitizer reports end it otherwise)"
-	grep -q "stopped" "$tmp/faxd.log" || fail "faxd did not stop cleanly on SIGTERM"
+	stop_faxd_clean
 	stop_pid "$sim_pid"
 	sim_pid=
 }
