@@ -2,7 +2,9 @@
  * cmd_sim.c - faxctl sim: drive the simulated telephone network (faxsim).
  *
  *	faxctl sim call --file FAX.tif --to DID [--from CALLER] [--station ID] [--subaddress S]
- *		A simulated fax machine calls the faxd trunk that answers DID and sends FAX.tif.
+ *		[--hangup-after-page N]
+ *		A simulated fax machine calls the faxd trunk that answers DID and sends FAX.tif; with
+ *		--hangup-after-page it hangs up in the middle of page N+1 (the call drops mid-page).
  *		Prints the outcome; exit 0 when every page was sent, 1 otherwise.
  *	faxctl sim stats
  *		faxsim's timing statistics ("key value" lines).
@@ -28,6 +30,7 @@ static int sim_usage(void)
 {
 	fprintf(stderr, "usage: faxctl sim call --file FAX.tif --to DID [--from CALLER] [--station ID] "
 	                "[--subaddress S]\n"
+	                "                      [--hangup-after-page N]\n"
 	                "       faxctl sim stats\n");
 	return FAXCTL_USAGE;
 }
@@ -113,15 +116,15 @@ static int sim_stats(struct faxctl *ctl)
 	return rc;
 }
 
-static int sim_call(struct faxctl *ctl, const char *file, const char *to, const char *from,
-                    const char *station, const char *sub)
+static int sim_call(struct faxctl *ctl, const char *file, struct simnet_call_req *req)
 {
+	const char *to = req->called, *from = req->caller, *station = req->station, *sub = req->sub;
 	static const size_t max[4] = {32, 16, 16, SIMNET_MAX_TEXT};
 	char path[PATH_MAX];
 	struct buf err = BUF_INIT;
 	struct simnet_io io;
 	struct simnet_msg m;
-	const char *f[5], *r[4];
+	const char *r[4];
 	int rc = FAXCTL_FAIL;
 
 	/* faxsim opens the file itself, from wherever it was started */
@@ -144,12 +147,8 @@ static int sim_call(struct faxctl *ctl, const char *file, const char *to, const 
 		}
 	if (sim_connect(&ctl->conf, &io) < 0)
 		return FAXCTL_FAIL;
-	f[0] = path;
-	f[1] = from;
-	f[2] = station;
-	f[3] = to;
-	f[4] = sub;
-	simnet_put_strings(&io.out, SIMNET_CALL, 0, 0, 5, f);
+	req->path = path;
+	simnet_call_put(&io.out, req);
 	if (sim_exchange(&io, SIMNET_RESULT, &m) == 0) {
 		if (simnet_get_strings(&m, 4, r, max, &err) < 0)
 			fprintf(stderr, "faxctl: faxsim's result is malformed: %s\n", buf_cstr(&err));
@@ -166,11 +165,18 @@ static int sim_call(struct faxctl *ctl, const char *file, const char *to, const 
 int faxctl_sim(struct faxctl *ctl, int argc, char **argv)
 {
 	static const struct option opts[] = {
-	    {"file", required_argument, NULL, 'f'},       {"to", required_argument, NULL, 't'},
-	    {"from", required_argument, NULL, 'F'},       {"station", required_argument, NULL, 's'},
-	    {"subaddress", required_argument, NULL, 'S'}, {NULL, 0, NULL, 0},
+	    {"file", required_argument, NULL, 'f'},
+	    {"to", required_argument, NULL, 't'},
+	    {"from", required_argument, NULL, 'F'},
+	    {"station", required_argument, NULL, 's'},
+	    {"subaddress", required_argument, NULL, 'S'},
+	    {"hangup-after-page", required_argument, NULL, 'H'},
+	    {NULL, 0, NULL, 0},
 	};
-	const char *file = NULL, *to = NULL, *from = "", *station = "", *sub = "";
+	struct simnet_call_req req = {.caller = "", .station = "", .sub = ""};
+	const char *file = NULL;
+	char *end;
+	long cut;
 	int c;
 
 	if (argc < 2)
@@ -190,24 +196,33 @@ int faxctl_sim(struct faxctl *ctl, int argc, char **argv)
 			file = optarg;
 			break;
 		case 't':
-			to = optarg;
+			req.called = optarg;
 			break;
 		case 'F':
-			from = optarg;
+			req.caller = optarg;
 			break;
 		case 's':
-			station = optarg;
+			req.station = optarg;
 			break;
 		case 'S':
-			sub = optarg;
+			req.sub = optarg;
+			break;
+		case 'H':
+			cut = strtol(optarg, &end, 10);
+			if (*optarg < '0' || *optarg > '9' || *end || cut < 1 || cut > SIMNET_MAX_CUT) {
+				fprintf(stderr, "faxctl: --hangup-after-page takes 1 to %d\n",
+				        SIMNET_MAX_CUT);
+				return FAXCTL_USAGE;
+			}
+			req.hangup_after_page = (int)cut;
 			break;
 		default:
 			return sim_usage();
 		}
 	}
-	if (optind != argc || !file || !to)
+	if (optind != argc || !file || !req.called)
 		return sim_usage();
 	if (faxctl_load_conf(ctl) < 0)
 		return FAXCTL_FAIL;
-	return sim_call(ctl, file, to, from, station, sub);
+	return sim_call(ctl, file, &req);
 }

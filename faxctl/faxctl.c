@@ -12,8 +12,10 @@
  *	faxctl [-c CONF] inbound [--status S] [--limit N] [--json]
  *	faxctl [-c CONF] inbound [--json] ID | inbound ID --export OUT.tif
  *	faxctl [-c CONF] lines [--json]
+ *	faxctl [-c CONF] events [--unhandled] [--limit N] [--json]
  *	faxctl [-c CONF] purge
  *	faxctl [-c CONF] sim call --file FAX.tif --to DID [--from CALLER] [--station ID] [--subaddress S]
+ *		[--hangup-after-page N]
  *	faxctl [-c CONF] sim stats
  *
  * faxctl runs with the privileges of whoever calls it; documents given to `render` are converted
@@ -54,8 +56,11 @@ static void faxctl_usage(FILE *f)
 	           "  inbound ID --export OUT.tif|OUT.pdf\n"
 	           "                        write a received fax's pages, untouched, as a fax TIFF or a PDF\n"
 	           "  lines [--json]        what each line of each fax server is doing\n"
+	           "  events [--unhandled] [--limit N] [--json]\n"
+	           "                        what the admins must hear of (lines down and up), oldest first\n"
 	           "  purge                 archive and delete old jobs, faxes and events now\n"
 	           "  sim call --file FAX.tif --to DID [--from CALLER] [--station ID] [--subaddress S]\n"
+	           "           [--hangup-after-page N]\n"
 	           "                        a simulated fax machine calls faxd (faxsim)\n"
 	           "  sim stats             faxsim's timing statistics\n");
 }
@@ -132,6 +137,8 @@ int main(int argc, char **argv)
 		rc = faxctl_inbound(&ctl, argc, argv);
 	else if (strcmp(cmd, "lines") == 0)
 		rc = faxctl_lines(&ctl, argc, argv);
+	else if (strcmp(cmd, "events") == 0)
+		rc = faxctl_events(&ctl, argc, argv);
 	else if (strcmp(cmd, "purge") == 0)
 		rc = faxctl_purge(&ctl, argc, argv);
 	else {

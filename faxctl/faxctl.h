@@ -34,6 +34,7 @@ int faxctl_job_action(struct faxctl *ctl, int argc, char **argv);
 int faxctl_attempts(struct faxctl *ctl, int argc, char **argv);
 int faxctl_inbound(struct faxctl *ctl, int argc, char **argv);
 int faxctl_lines(struct faxctl *ctl, int argc, char **argv);
+int faxctl_events(struct faxctl *ctl, int argc, char **argv);
 int faxctl_purge(struct faxctl *ctl, int argc, char **argv);
 /* sim call, sim stats: the simulated telephone network (cmd_sim.c) */
 int faxctl_sim(struct faxctl *ctl, int argc, char **argv);

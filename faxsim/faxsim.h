@@ -94,8 +94,8 @@ void fs_conn_put(struct fs_conn *c, int type, int line, uint32_t call, const voi
 /* A DIAL on a trunk line; -1: protocol violation (the line is in a call). */
 int fs_call_dial(struct fs *fs, struct fs_conn *trunk, const struct simnet_msg *m, const char *dial,
                  const char *caller);
-void fs_call_inbound(struct fs *fs, struct fs_conn *ctl, const char *path, const char *caller,
-                     const char *station, const char *called, const char *sub);
+/* A control client's CALL: a simulated fax machine calls a trunk; the client gets the RESULT. */
+void fs_call_inbound(struct fs *fs, struct fs_conn *ctl, const struct simnet_call_req *req);
 /*
  * A frame from the trunk (ANSWER, HANGUP, AUDIO) for the call on its line (NULL: none); frames of
  * calls already ended are dropped. -1: protocol violation.

@@ -43,7 +43,8 @@ struct fs_call {
 	char path[SIMNET_MAX_PATH + 1]; /* inbound: the TIFF to send */
 	char station[SIMNET_MAX_IDENT + 1], sub[SIMNET_MAX_SUB + 1];
 	int file_pages;
-	int idx; /* in fs->calls */
+	int hangup_after_page; /* inbound: the caller hangs up in the middle of the page after it */
+	int idx;               /* in fs->calls */
 };
 
 static void fs_call_add(struct fs *fs, struct fs_call *c)
@@ -338,7 +339,7 @@ int fs_call_frame(struct fs *fs, struct fs_call *c, const struct simnet_msg *m)
 	case SIMNET_ANSWER:
 		if (!c->inbound || c->state != FSC_OFFERED)
 			return -1;
-		c->remote = fs_remote_fax_tx(c->path, c->station, c->sub, &err);
+		c->remote = fs_remote_fax_tx(c->path, c->station, c->sub, c->hangup_after_page, &err);
 		if (!c->remote) {
 			log_error("%s", buf_cstr(&err));
 			buf_free(&err);
@@ -425,13 +426,14 @@ static struct fs_conn *fs_route(struct fs *fs, const char *called, int *line, bo
 	return NULL;
 }
 
-void fs_call_inbound(struct fs *fs, struct fs_conn *ctl, const char *path, const char *caller,
-                     const char *station, const char *called, const char *sub)
+void fs_call_inbound(struct fs *fs, struct fs_conn *ctl, const struct simnet_call_req *req)
 {
+	const char *path = req->path, *caller = req->caller, *called = req->called, *sub = req->sub;
 	struct buf err = BUF_INIT;
 	struct fs_conn *trunk;
 	struct fs_call *c;
 	int pages, line = 0;
+	char text[120];
 	bool busy;
 
 	if (!simnet_number_ok(called) || (caller[0] && !simnet_number_ok(caller)) ||
@@ -443,6 +445,13 @@ void fs_call_inbound(struct fs *fs, struct fs_conn *ctl, const char *path, const
 	if (pages < 0) {
 		fs_result(ctl, "error", -1, 0, buf_cstr(&err));
 		buf_free(&err);
+		return;
+	}
+	if (req->hangup_after_page >= pages) {
+		snprintf(text, sizeof(text),
+		         "the caller cannot hang up in the middle of page %d of a fax of %d pages",
+		         req->hangup_after_page + 1, pages);
+		fs_result(ctl, "error", -1, 0, text);
 		return;
 	}
 	trunk = fs_route(fs, called, &line, &busy);
@@ -463,8 +472,9 @@ void fs_call_inbound(struct fs *fs, struct fs_conn *ctl, const char *path, const
 	snprintf(c->path, sizeof(c->path), "%s", path);
 	snprintf(c->caller, sizeof(c->caller), "%s", caller);
 	snprintf(c->dial, sizeof(c->dial), "%s", called);
-	snprintf(c->station, sizeof(c->station), "%s", station);
+	snprintf(c->station, sizeof(c->station), "%s", req->station);
 	snprintf(c->sub, sizeof(c->sub), "%s", sub);
+	c->hangup_after_page = req->hangup_after_page;
 	ctl->call = c;
 	fs_call_add(fs, c);
 	const char *f[3] = {caller, called, sub};
@@ -472,4 +482,7 @@ void fs_call_inbound(struct fs *fs, struct fs_conn *ctl, const char *path, const
 	fs_call_timer(c, FST_OFFER, FS_RING_TIMEOUT * 1000000000LL);
 	log_info("line %d: call from %s to %s (%d pages of %s)", line, caller[0] ? caller : "?", called,
 	         pages, path);
+	if (c->hangup_after_page > 0)
+		log_info("line %d: the caller will hang up in the middle of page %d", line,
+		         c->hangup_after_page + 1);
 }

@@ -157,10 +157,8 @@ static void fs_conn_number(struct fs *fs, struct fs_conn *c, const struct simnet
 
 static void fs_conn_control(struct fs *fs, struct fs_conn *c, const struct simnet_msg *m)
 {
-	static const size_t max[5] = {SIMNET_MAX_PATH, SIMNET_MAX_NUMBER, SIMNET_MAX_IDENT, SIMNET_MAX_NUMBER,
-	                              SIMNET_MAX_SUB};
 	struct buf err = BUF_INIT;
-	const char *f[5];
+	struct simnet_call_req req;
 
 	c->kind = FS_CTL;
 	if (m->type == SIMNET_STATS_REQ) {
@@ -172,12 +170,12 @@ static void fs_conn_control(struct fs *fs, struct fs_conn *c, const struct simne
 		c->close_flushed = true;
 		return;
 	}
-	if (simnet_get_strings(m, 5, f, max, &err) < 0) {
+	if (simnet_call_get(m, &req, &err) < 0) {
 		fs_conn_error(fs, c, buf_cstr(&err));
 		buf_free(&err);
 		return;
 	}
-	fs_call_inbound(fs, c, f[0], f[1], f[2], f[3], f[4]);
+	fs_call_inbound(fs, c, &req);
 }
 
 /* A frame on a trunk after HELLO. */

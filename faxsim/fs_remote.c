@@ -26,6 +26,7 @@
 #define FS_CONFIRM_BLOCKS 150               /* after its last page: 3 s to confirm it, then it hangs up */
 #define FS_DRAIN_BLOCKS   25                /* after the line went: 0.5 s of silence to finish decoding */
 #define FS_LIMIT          (30L * 60 * 8000) /* samples: no simulated call runs longer than 30 minutes */
+#define FS_CUT_BLOCKS     100               /* a caller that cuts a page: 2 s into its high-speed carrier */
 
 enum fs_remote_kind { FS_FAX_RX, FS_FAX_TX, FS_VOICE };
 
@@ -47,7 +48,9 @@ struct fs_remote {
 	int noise_dbm0;
 	bool done, answered, hang_up;
 	int code, pages, hangup_after, grace;
-	int countdown; /* blocks until it hangs up after its last page (0: not counting) */
+	int countdown;  /* blocks until it hangs up after its last page (0: not counting) */
+	int cut_after;  /* caller: hangs up in the middle of the page after this one (0: never) */
+	int cut_blocks; /* caller: blocks of that page's carrier sent so far (-1: not yet armed) */
 	char tmp[300], base[300];
 	char caller[SIMNET_MAX_NUMBER + 1], dialled[SIMNET_MAX_NUMBER + 1];
 	char sub[SIMNET_MAX_SUB + 1]; /* receiver: the T.30 sub-address the caller sent */
@@ -84,13 +87,13 @@ static int fs_phase_d(t30_state_t *t, void *user_data, int result)
 
 	(void)t;
 	(void)result;
-	if (r->kind == FS_FAX_RX) {
-		r->pages++;
-		if (r->hangup_after > 0 && r->pages == r->hangup_after) {
-			log_info("remote fax: hanging up after page %d as the plan says", r->pages);
-			r->countdown = FS_CONFIRM_BLOCKS;
-		}
+	r->pages++;
+	if (r->kind == FS_FAX_RX && r->hangup_after > 0 && r->pages == r->hangup_after) {
+		log_info("remote fax: hanging up after page %d as the plan says", r->pages);
+		r->countdown = FS_CONFIRM_BLOCKS;
 	}
+	if (r->kind == FS_FAX_TX && r->cut_after > 0 && r->pages == r->cut_after)
+		r->cut_blocks = 0; /* counting starts with page cut_after + 1's carrier */
 	return T30_ERR_OK;
 }
 
@@ -203,7 +206,8 @@ struct fs_remote *fs_remote_fax_rx(const struct simplan_entry *e, const char *ca
 	return r;
 }
 
-struct fs_remote *fs_remote_fax_tx(const char *path, const char *station, const char *sub, struct buf *err)
+struct fs_remote *fs_remote_fax_tx(const char *path, const char *station, const char *sub, int cut_after,
+                                   struct buf *err)
 {
 	struct fs_remote *r;
 
@@ -212,6 +216,8 @@ struct fs_remote *fs_remote_fax_tx(const char *path, const char *station, const 
 		return NULL;
 	}
 	r = fs_fax_new(FS_FAX_TX, station);
+	r->cut_after = cut_after;
+	r->cut_blocks = -1;
 	t30_set_tx_file(r->t30, path, -1, -1);
 	if (*sub)
 		t30_set_tx_sub_address(r->t30, sub);
@@ -290,6 +296,27 @@ void fs_remote_rx(struct fs_remote *r, const int16_t *in, int n)
 	fax_rx(r->fax, (int16_t *)in, n);
 }
 
+/*
+ * A caller that cuts the call mid-page: once the page after cut_after runs on a high-speed modem
+ * (training, then image data: it follows the confirmation of page cut_after at once), it hangs up
+ * after FS_CUT_BLOCKS of it. The pages of the test corpus take longer than that to send; a page
+ * that ends sooner is confirmed, and the cut falls into the next one.
+ */
+static void fs_remote_cut(struct fs_remote *r)
+{
+	/* the modems' own record (fax.c keeps it in T30_MODEM_* terms); t30's copy stays 0 */
+	int modem = r->fax->modems.current_tx_type;
+
+	if (r->cut_blocks < 0 || r->hang_up || r->done)
+		return;
+	if (modem != T30_MODEM_V27TER && modem != T30_MODEM_V29 && modem != T30_MODEM_V17)
+		return;
+	if (++r->cut_blocks >= FS_CUT_BLOCKS) {
+		log_info("remote fax: hanging up in the middle of page %d as asked", r->pages + 1);
+		r->hang_up = true;
+	}
+}
+
 void fs_remote_tx(struct fs_remote *r, int16_t *out, int n)
 {
 	int got = 0;
@@ -309,6 +336,7 @@ void fs_remote_tx(struct fs_remote *r, int16_t *out, int n)
 		r->grace++;
 	if (r->countdown > 0 && --r->countdown == 0)
 		r->hang_up = true;
+	fs_remote_cut(r);
 }
 
 bool fs_remote_hangs_up(const struct fs_remote *r)

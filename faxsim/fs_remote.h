@@ -4,7 +4,7 @@
  *
  * The call feeds what the remote hears (fs_remote_rx) and takes what it says (fs_remote_tx) one
  * block at a time; fs_remote_hangs_up tells when the remote puts the receiver down (fax done, the
- * page limit of hangup-after reached, the talker finished).
+ * page limit of hangup-after reached, a caller's cut mid-page, the talker finished).
  */
 #ifndef FAXGATE_FAXSIM_FS_REMOTE_H
 #define FAXGATE_FAXSIM_FS_REMOTE_H
@@ -29,8 +29,12 @@ struct fs_remote_result {
 /* A receiving machine as the plan entry describes it; seq makes its file names unique. */
 struct fs_remote *fs_remote_fax_rx(const struct simplan_entry *e, const char *caller, const char *dialled,
                                    unsigned long seq, struct buf *err);
-/* A calling machine that sends path. */
-struct fs_remote *fs_remote_fax_tx(const char *path, const char *station, const char *sub, struct buf *err);
+/*
+ * A calling machine that sends path; cut_after > 0: it hangs up in the middle of page cut_after + 1,
+ * once pages 1..cut_after were confirmed.
+ */
+struct fs_remote *fs_remote_fax_tx(const char *path, const char *station, const char *sub, int cut_after,
+                                   struct buf *err);
 /* A person: talks for talk seconds (0: until the caller hangs up). */
 struct fs_remote *fs_remote_voice(int talk, unsigned seed);
 

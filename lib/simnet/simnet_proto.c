@@ -3,6 +3,7 @@
  */
 #include "simnet/simnet_proto.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "util/log.h"
@@ -28,9 +29,9 @@ static const struct simnet_type_info simnet_types[SIMNET_TYPE_MAX + 1] = {
     [SIMNET_UNASSIGNED] = {"UNASSIGNED", 0, 0},
     [SIMNET_CONGESTION] = {"CONGESTION", 0, 0},
     [SIMNET_INCOMING] = {"INCOMING", 3, 2 * (SIMNET_MAX_NUMBER + 1) + SIMNET_MAX_SUB + 1},
-    [SIMNET_CALL] = {"CALL", 5,
+    [SIMNET_CALL] = {"CALL", 6,
                      SIMNET_MAX_PATH + 1 + 2 * (SIMNET_MAX_NUMBER + 1) + SIMNET_MAX_IDENT + 1 +
-                         SIMNET_MAX_SUB + 1},
+                         SIMNET_MAX_SUB + 1 + 3 + 1},
     [SIMNET_RESULT] = {"RESULT", 4, SIMNET_MAX_PAYLOAD},
     [SIMNET_STATS_REQ] = {"STATS_REQ", 0, 0},
     [SIMNET_STATS] = {"STATS", 1, SIMNET_MAX_PAYLOAD},
@@ -162,6 +163,48 @@ int simnet_get_strings(const struct simnet_msg *m, int n, const char **s, const 
 		           n);
 		return -1;
 	}
+	return 0;
+}
+
+void simnet_call_put(struct buf *out, const struct simnet_call_req *r)
+{
+	char cut[16] = "";
+	const char *f[6] = {r->path, r->caller, r->station, r->called, r->sub, cut};
+
+	if (r->hangup_after_page < 0 || r->hangup_after_page > SIMNET_MAX_CUT)
+		log_fatal("simnet: CALL with hang-up page %d", r->hangup_after_page);
+	if (r->hangup_after_page > 0)
+		snprintf(cut, sizeof(cut), "%d", r->hangup_after_page);
+	simnet_put_strings(out, SIMNET_CALL, 0, 0, 6, f);
+}
+
+int simnet_call_get(const struct simnet_msg *m, struct simnet_call_req *r, struct buf *err)
+{
+	static const size_t max[6] = {SIMNET_MAX_PATH,   SIMNET_MAX_NUMBER, SIMNET_MAX_IDENT,
+	                              SIMNET_MAX_NUMBER, SIMNET_MAX_SUB,    3};
+	const char *f[6];
+	int cut = 0;
+
+	if (m->type != SIMNET_CALL) {
+		buf_printf(err, "%s is not a CALL", simnet_type_name(m->type));
+		return -1;
+	}
+	if (simnet_get_strings(m, 6, f, max, err) < 0)
+		return -1;
+	for (const char *p = f[5]; *p; p++) {
+		if (*p < '0' || *p > '9' || (p == f[5] && *p == '0')) {
+			buf_printf(err, "CALL: the hang-up page \"%s\" is not a number from 1 to %d", f[5],
+			           SIMNET_MAX_CUT);
+			return -1;
+		}
+		cut = cut * 10 + (*p - '0');
+	}
+	r->path = f[0];
+	r->caller = f[1];
+	r->station = f[2];
+	r->called = f[3];
+	r->sub = f[4];
+	r->hangup_after_page = cut;
 	return 0;
 }
 

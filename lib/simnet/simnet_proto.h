@@ -29,6 +29,7 @@
 #define SIMNET_MAX_IDENT   20          /* T.30 station identifier */
 #define SIMNET_MAX_PATH    255         /* spandsp cuts longer paths silently */
 #define SIMNET_MAX_TEXT    900         /* free text (errors, results, statistics) */
+#define SIMNET_MAX_CUT     999         /* CALL: the highest page a caller may hang up after */
 #define SIMNET_CALL_IN     0x80000000u /* call references chosen by the network have this bit set */
 
 enum simnet_type {
@@ -51,7 +52,8 @@ enum simnet_type {
 	SIMNET_CONGESTION = 14, /* the network cannot place the call: the call is over */
 	SIMNET_INCOMING = 15,   /* strings: caller, called, sub-address */
 	/* control connection (faxctl sim) <-> network */
-	SIMNET_CALL = 16,      /* strings: TIFF path, caller id, station id, called number, sub-address */
+	SIMNET_CALL = 16,      /* strings: TIFF path, caller id, station id, called number, sub-address,
+	                          hang-up page (simnet_call_req) */
 	SIMNET_RESULT = 17,    /* strings: outcome, T.30 code, pages, words */
 	SIMNET_STATS_REQ = 18, /* no payload */
 	SIMNET_STATS = 19,     /* string: "key value" lines */
@@ -88,6 +90,25 @@ int simnet_get_strings(const struct simnet_msg *m, int n, const char **s, const 
 /* Big-endian fields of fixed payloads (HELLO, WELCOME). */
 unsigned simnet_get16(const uint8_t *p);
 void simnet_set16(uint8_t *p, unsigned v);
+
+/*
+ * A CALL request: a simulated fax machine calls `called` and sends the TIFF at `path` (absolute).
+ * hangup_after_page N > 0 makes it hang up in the middle of page N+1, once pages 1..N were
+ * confirmed (a call dropped mid-page); 0 sends every page. On the wire the sixth string is empty
+ * or N in decimal (1..SIMNET_MAX_CUT, no leading zero).
+ */
+struct simnet_call_req {
+	const char *path, *caller, *station, *called, *sub;
+	int hangup_after_page;
+};
+/* Append a CALL frame; the strings must respect the bounds (a bug otherwise: aborts). */
+void simnet_call_put(struct buf *out, const struct simnet_call_req *r);
+/*
+ * Read a CALL frame's fields (the strings point into m->data): 0, or -1 with the reason. The
+ * numbers are not checked here: faxsim answers a bad number with a RESULT, not a dropped
+ * connection.
+ */
+int simnet_call_get(const struct simnet_msg *m, struct simnet_call_req *r, struct buf *err);
 
 /* Is s a number as the network takes it: 1..SIMNET_MAX_NUMBER of digits, '*', '#', an optional leading '+'?
  */

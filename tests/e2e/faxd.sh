@@ -2,32 +2,41 @@
 # faxd.sh - the fax daemon against the simulated telephone network (faxsim, unpaced), on SQLite
 # and on PostgreSQL: faxes arrive pixel-identical; every failure cause leads to the right retry or
 # final failure and reason; re-render for a standard-only machine; resume after a partial call;
-# cancel during a call; kill -9 of faxd during a call; many jobs over 8 lines; an inbound fax.
+# cancel during a call; kill -9 of faxd during a call; 50 jobs over 8 lines, never two calls at
+# once to one number; an inbound fax. faxd_more.sh tests the rest.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 . "$here/pg.sh"
-. "$here/faxd.inc"
 set -E
 trap 'echo "FAIL: ${BASH_SOURCE[0]}:$LINENO: $BASH_COMMAND exited $?" >&2' ERR
-queue_add=$build/tools/queue_add
+. "$here/faxd_lib.sh"
 fixture=$fixtures/fax-fine.tif # 2 pages, A4 fine
 chmod 0755 "$tmp"
-trap 'stop_pid "$faxd_pid"; stop_pid "$sim_pid"; pg_stop; [ -n "${KEEP:-}" ] || rm -rf "$tmp"' EXIT
 
-# add NUMBER DIAL [queue_add args]: a job with the fixture's pages; prints its id
-add() {
-	local number=$1 dial=$2
-	shift 2
-	"$queue_add" -c "$cfg" -f "$fixture" -d "$dial" "$@" "$number"
-}
-# received DIR N: the TIFFs faxsim stored in DIR (wait for N .info files)
-received() {
-	for _ in $(seq 100); do
-		[ "$(find "$1" -name '*.info' | wc -l)" -ge "$2" ] && break
-		sleep 0.1
-	done
-	find "$1" -name '*.tif' | sort
+# max_calls LOG FROM PREFIX: the most calls faxsim's log (from line FROM on) shows at once to one
+# dial string starting with PREFIX, and to all of them together ("per_number all")
+max_calls() {
+	tail -n "+$2" "$1" | python3 -c '
+import re, sys
+prefix = sys.argv[1]
+active, per, top, total, top_all = {}, {}, {}, 0, 0
+for l in sys.stdin:
+    m = re.search(r"line (\d+): .* dials (\S+) ", l)
+    if m and m.group(2).startswith(prefix):
+        active[m.group(1)] = m.group(2)
+        per[m.group(2)] = per.get(m.group(2), 0) + 1
+        top[m.group(2)] = max(top.get(m.group(2), 0), per[m.group(2)])
+        total += 1
+        top_all = max(top_all, total)
+        continue
+    m = re.search(r"line (\d+): call to (\S+) ended", l)
+    if m and active.get(m.group(1)) == m.group(2):
+        del active[m.group(1)]
+        per[m.group(2)] -= 1
+        total -= 1
+print(max(top.values(), default=0), top_all)
+' "$3"
 }
 
 run_store() {
@@ -108,24 +117,14 @@ run_store() {
 	start_sim "$tmp/realtime.conf"
 	note "$store: cancel during a call"
 	id=$(add +49301234104 0301234104)
-	for _ in $(seq 50); do
-		[ "$(jfield "$id" status)" = sending ] && break
-		sleep 0.1
-	done
+	wait_sending "$id"
 	"$faxctl" -c "$cfg" cancel "$id" >"$tmp/cancel.out" 2>&1 || fail "cancel: $(cat "$tmp/cancel.out") (status $(jfield "$id" status))"
-	for _ in $(seq 60); do
-		grep -q "job=$id .*hanging up" "$tmp/faxd.log" && break
-		sleep 0.1
-	done
-	grep -q "job=$id .*hanging up" "$tmp/faxd.log" || fail "faxd did not hang up the cancelled call"
+	wait_log "job=$id .*hanging up" "faxd did not hang up the cancelled call"
 	assert_eq "$(jfield "$id" status)" cancelled "status after cancel during a call"
 
 	note "$store: kill -9 of faxd during a call; the job completes after a restart"
 	id=$(add +49301234104 0301234104)
-	for _ in $(seq 50); do
-		[ "$(jfield "$id" status)" = sending ] && break
-		sleep 0.1
-	done
+	wait_sending "$id"
 	kill -9 "$faxd_pid"
 	wait "$faxd_pid" 2>/dev/null || true
 	faxd_pid=
@@ -137,25 +136,26 @@ run_store() {
 	wait_status "$id" sent 30
 	assert_eq "$(find "$tmp/in" -name '*.info' | wc -l)" $((n + 1)) "faxes received after the restart"
 
-	note "$store: 40 jobs to 8 numbers over 8 lines"
-	local ids=()
-	for i in $(seq 40); do
-		ids+=("$(add "+4930600$((i % 8))" "030600$((i % 8))" -p 1)")
+	# Queued number by number, so that lines taking the oldest due jobs regardless of
+	# faxd_max_per_destination (1) would call one number several times at once.
+	note "$store: 50 jobs to 8 numbers over 8 lines, one call at a time to each number"
+	local ids=() from top
+	from=$(($(wc -l <"$tmp/faxsim.log") + 1))
+	for i in $(seq 0 49); do
+		ids+=("$(add "+4930600$((i * 8 / 50))" "030600$((i * 8 / 50))" -p 1)")
 	done
 	for id in "${ids[@]}"; do
 		wait_status "$id" sent 120
 	done
-	assert_eq "$(received "$tmp/many" 40 | wc -l)" 40 "faxes received from 40 jobs"
+	assert_eq "$(received "$tmp/many" 50 | wc -l)" 50 "faxes received from 50 jobs"
+	read -r top all < <(max_calls "$tmp/faxsim.log" "$from" 030600)
+	assert_eq "$top" 1 "most calls at once to one number (faxd_max_per_destination)"
+	[ "$all" -ge 4 ] || fail "the 50 jobs never had 4 calls at once ($all): the lines did not work in parallel"
 
 	note "$store: an inbound fax is stored"
 	"$faxctl" -c "$cfg" sim call --file "$fixture" --to +49301239999 --from +4940555123 --station "CALLER 9" \
 		>"$tmp/call.out" 2>&1 || fail "sim call: $(cat "$tmp/call.out")"
-	for _ in $(seq 50); do
-		n=$("$faxctl" -c "$cfg" inbound --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')
-		[ "$n" -ge 1 ] && break
-		sleep 0.1
-	done
-	assert_eq "$n" 1 "inbound faxes stored"
+	assert_eq "$(inbound_count 1)" 1 "inbound faxes stored"
 	id=$("$faxctl" -c "$cfg" inbound --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')
 	"$faxctl" -c "$cfg" inbound "$id" --export "$tmp/in-export.tif" >/dev/null
 	"$pagecmp" --tolerance 0 "$fixture" "$tmp/in-export.tif" >/dev/null || fail "inbound pages differ from those sent"
@@ -165,7 +165,8 @@ run_store() {
 	wait_status "$voice" failed 60
 	assert_eq "$(jfield "$voice" reason_code)" voice "voice answer's outcome"
 
-	stop_faxd_clean
+	stop_faxd
+	grep -q "stopped" "$tmp/faxd.log" || fail "faxd did not stop cleanly on SIGTERM"
 	stop_pid "$sim_pid"
 	sim_pid=
 }

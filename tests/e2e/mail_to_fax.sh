@@ -9,7 +9,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 . "$here/mta.sh"
 . "$here/milter_mta.inc"
-. "$here/faxd.inc"
+. "$here/faxd_lib.sh"
 chmod 0755 "$tmp" # Postfix's users enter it
 command -v postfix >/dev/null || {
 	echo "SKIP: postfix is not installed"
@@ -97,5 +97,5 @@ assert_eq "$(jfield "$id" attempts)" 2 "calls to a busy number (retry_max_attemp
 grep -qi busy <<<"$(jfield "$id" reason)" || fail "the reason does not say busy: $(jfield "$id" reason)"
 assert_eq "$(find "$tmp/in" -name '*.info' | wc -l)" 1 "faxes received after the busy calls"
 
-stop_faxd_clean
+stop_faxd
 echo "mail_to_fax: ok"

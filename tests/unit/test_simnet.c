@@ -180,6 +180,85 @@ static void test_malformed_strings(void **state)
 	                   4, 2, "non-printable byte 0xff");
 }
 
+/* The first five fields of a CALL (path, caller, station, called, sub-address), then the text given. */
+#define CALL_FIVE        "/f\0\0\0+1\0\0"
+#define CALL_WITH(sixth) CALL_FIVE sixth, sizeof(CALL_FIVE sixth) - 1
+
+/* A CALL frame with these six fields (NUL-separated in s, len bytes). */
+static int call_get(const char *s, size_t len, struct simnet_call_req *r, struct buf *err)
+{
+	uint8_t f[SIMNET_HEADER + 128];
+	struct simnet_msg m;
+	size_t n = frame(f, SIMNET_CALL, 0, 0, 0, s, len, len);
+
+	if (simnet_take(f, n, &m, err) != (int)n)
+		return -2;
+	return simnet_call_get(&m, r, err);
+}
+
+static void expect_bad_call(const char *s, size_t len, const char *want)
+{
+	struct buf err = BUF_INIT;
+	struct simnet_call_req r;
+
+	assert_int_equal(call_get(s, len, &r, &err), -1);
+	if (!strstr(buf_cstr(&err), want))
+		fail_msg("reason '%s' lacks '%s'", buf_cstr(&err), want);
+	buf_free(&err);
+}
+
+static void test_call_request(void **state)
+{
+	struct simnet_call_req in = {"/tmp/fax.tif", "+4940555", "CALLER 9", "+4930999", "77", 0}, out;
+	struct buf b = BUF_INIT, err = BUF_INIT;
+	struct simnet_msg m;
+
+	(void)state;
+	/* round trip: without a cut, and with the highest one */
+	simnet_call_put(&b, &in);
+	in.hangup_after_page = SIMNET_MAX_CUT;
+	simnet_call_put(&b, &in);
+	int n = simnet_take(b.data, b.len, &m, &err);
+	assert_true(n > 0);
+	assert_int_equal(simnet_call_get(&m, &out, &err), 0);
+	assert_string_equal(out.path, "/tmp/fax.tif");
+	assert_string_equal(out.caller, "+4940555");
+	assert_string_equal(out.station, "CALLER 9");
+	assert_string_equal(out.called, "+4930999");
+	assert_string_equal(out.sub, "77");
+	assert_int_equal(out.hangup_after_page, 0);
+	assert_true(simnet_take(b.data + n, b.len - (size_t)n, &m, &err) > 0);
+	assert_int_equal(simnet_call_get(&m, &out, &err), 0);
+	assert_int_equal(out.hangup_after_page, SIMNET_MAX_CUT);
+	assert_int_equal(call_get(CALL_WITH("1\0"), &out, &err), 0);
+	assert_int_equal(out.hangup_after_page, 1);
+	assert_string_equal(out.caller, "");
+
+	/* the hang-up page: empty or 1..999 in plain decimal */
+	expect_bad_call(CALL_WITH("0\0"), "hang-up page \"0\" is not a number from 1 to 999");
+	expect_bad_call(CALL_WITH("07\0"), "hang-up page \"07\"");
+	expect_bad_call(CALL_WITH("-1\0"), "hang-up page \"-1\"");
+	expect_bad_call(CALL_WITH("1a\0"), "hang-up page \"1a\"");
+	expect_bad_call(CALL_WITH(" 2\0"), "hang-up page \" 2\"");
+	expect_bad_call(CALL_WITH("1000\0"), "field 6 has 4 bytes, at most 3");
+	/* the five fields of the first version are not a CALL any more */
+	expect_bad_call(CALL_WITH(""), "field 6 is not terminated");
+	expect_bad_call(CALL_WITH("1\0"
+	                          "2\0"),
+	                "2 bytes after the 6 fields");
+	/* only a CALL is read as one */
+	simnet_put(&b, SIMNET_HANGUP, 0, 0, NULL, 0);
+	buf_reset(&err);
+	size_t off = 0;
+	while ((n = simnet_take(b.data + off, b.len - off, &m, &err)) > 0 && m.type != SIMNET_HANGUP)
+		off += (size_t)n;
+	assert_int_equal(m.type, SIMNET_HANGUP);
+	assert_int_equal(simnet_call_get(&m, &out, &err), -1);
+	assert_non_null(strstr(buf_cstr(&err), "HANGUP is not a CALL"));
+	buf_free(&b);
+	buf_free(&err);
+}
+
 static void test_numbers(void **state)
 {
 	(void)state;
@@ -391,11 +470,17 @@ static void test_dial_to_e164(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_round_trip),        cmocka_unit_test(test_incomplete_frames_wait),
-	    cmocka_unit_test(test_malformed_frames),  cmocka_unit_test(test_malformed_strings),
-	    cmocka_unit_test(test_numbers),           cmocka_unit_test(test_g711),
-	    cmocka_unit_test(test_plan_parse),        cmocka_unit_test(test_plan_errors),
-	    cmocka_unit_test(test_plan_load_missing), cmocka_unit_test(test_dial_to_e164),
+	    cmocka_unit_test(test_round_trip),
+	    cmocka_unit_test(test_incomplete_frames_wait),
+	    cmocka_unit_test(test_malformed_frames),
+	    cmocka_unit_test(test_malformed_strings),
+	    cmocka_unit_test(test_call_request),
+	    cmocka_unit_test(test_numbers),
+	    cmocka_unit_test(test_g711),
+	    cmocka_unit_test(test_plan_parse),
+	    cmocka_unit_test(test_plan_errors),
+	    cmocka_unit_test(test_plan_load_missing),
+	    cmocka_unit_test(test_dial_to_e164),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
