@@ -114,6 +114,32 @@ bool call_start_send(struct faxd *fd, struct faxd_line *l, struct job *j)
 	return true;
 }
 
+/*
+ * What a sent call leaves in the queue (the attempt, the job's outcome, the line's state) is
+ * stored in one transaction: one commit, not three, while the other calls wait for their audio.
+ * Without a transaction (the database is busy) each write goes on its own.
+ */
+static bool call_tx_begin(struct faxd *fd, const struct faxd_line *l)
+{
+	struct buf err = BUF_INIT;
+	bool ok;
+
+	if (l->state != CALL_DIALING && l->state != CALL_SENDING)
+		return false; /* a received fax is stored with retries of its own */
+	ok = queue_begin(fd->q, &err) == QUEUE_OK;
+	buf_free(&err);
+	return ok;
+}
+
+static void call_tx_end(struct faxd *fd, bool tx)
+{
+	struct buf err = BUF_INIT;
+
+	if (tx && queue_commit(fd->q, &err) != QUEUE_OK)
+		log_error("cannot store the end of the call: %s", buf_cstr(&err));
+	buf_free(&err);
+}
+
 /* Hang up the line, unless the network is gone (then the call is gone too). */
 static void call_hangup(struct faxd *fd, struct faxd_line *l)
 {
@@ -157,10 +183,13 @@ static void call_reset(struct faxd_line *l)
 
 void call_abort(struct faxd *fd, struct faxd_line *l, enum fax_outcome why)
 {
+	bool tx;
+
 	if (l->state == CALL_IDLE)
 		return;
 	log_notice("ending the call: %s", fax_outcome_info(why)->words);
 	call_hangup(fd, l);
+	tx = call_tx_begin(fd, l);
 	if (l->state == CALL_DIALING) {
 		finish_send(fd, l, why, NULL);
 	} else {
@@ -169,6 +198,7 @@ void call_abort(struct faxd *fd, struct faxd_line *l, enum fax_outcome why)
 	}
 	call_reset(l);
 	health_publish(fd, l);
+	call_tx_end(fd, tx);
 }
 
 static enum fax_outcome call_signal_outcome(enum line_event_type t)
@@ -255,6 +285,7 @@ void call_event(struct faxd *fd, struct faxd_line *l, const struct line_event *e
 {
 	static const int16_t silence[LINE_MAX_BLOCK];
 	int16_t out[LINE_MAX_BLOCK];
+	bool tx;
 
 	if (ev->type != LINE_EV_AUDIO)
 		call_context(l);
@@ -269,9 +300,11 @@ void call_event(struct faxd *fd, struct faxd_line *l, const struct line_event *e
 			if (!going) {
 				call_context(l);
 				call_hangup(fd, l);
+				tx = call_tx_begin(fd, l);
 				call_conclude(fd, l, FAX_OK);
 				call_reset(l);
 				health_publish(fd, l);
+				call_tx_end(fd, tx);
 			}
 		} else {
 			line_send_audio(fd->lines_drv, l->index, silence, ev->nsamples);
@@ -294,16 +327,20 @@ void call_event(struct faxd *fd, struct faxd_line *l, const struct line_event *e
 	case LINE_EV_HANGUP:
 		if (l->state == CALL_DIALING) {
 			call_hangup(fd, l);
+			tx = call_tx_begin(fd, l);
 			finish_send(fd, l, call_signal_outcome(ev->type), NULL);
 			call_reset(l);
 			health_publish(fd, l);
+			call_tx_end(fd, tx);
 		} else if (l->state != CALL_IDLE) {
 			l->ended_by_line = true;
 			faxsession_terminate(l->fs);
 			call_hangup(fd, l);
+			tx = call_tx_begin(fd, l);
 			call_conclude(fd, l, ev->type == LINE_EV_HANGUP ? FAX_OK : FAX_LINE);
 			call_reset(l);
 			health_publish(fd, l);
+			call_tx_end(fd, tx);
 		}
 		break;
 	case LINE_EV_INCOMING:
@@ -332,31 +369,87 @@ void call_tick(struct faxd *fd, struct faxd_line *l, time_t now)
 			l->last_progress = now;
 		}
 	}
-	if (l->state == CALL_DIALING || l->state == CALL_SENDING) {
-		if (now - l->last_renew >= conf->faxd_lease / 3) {
-			enum job_status st = JOB_SENDING;
-			struct buf err = BUF_INIT;
-			enum queue_rc rc =
-			    queue_lease_renew(fd->q, l->job.id, fd->owner, now, conf->faxd_lease, &st, &err);
-			if (rc == QUEUE_OK) {
-				l->last_renew = now;
-			} else if (rc == QUEUE_BAD_STATE) {
-				log_notice("the job is %s now: hanging up", queue_status_name(st));
-				buf_free(&err);
-				call_abort(fd, l, FAX_CANCELLED);
-				return;
-			} else {
-				/* the database may be back in a moment; the lease has some time left */
-				log_warning("cannot renew the lease: %s", buf_cstr(&err));
-			}
-			buf_free(&err);
-		}
-	}
 	if (now - l->started > conf->faxd_call_timeout || now - l->last_progress > conf->faxd_stall_timeout) {
 		log_warning("watchdog: the call %s",
 		            now - l->started > conf->faxd_call_timeout ? "ran too long" : "stalled");
 		call_abort(fd, l, FAX_WATCHDOG);
 	}
+}
+
+/*
+ * A lease is renewed every faxd_lease / 3 seconds, in the second of that period given by the
+ * line's index, so that calls that began together (a burst of jobs) do not all renew in the same
+ * second: each second renews about 1/period of the calls. Between half a period and one and a
+ * half after the claim the line finds its second; a second the loop missed is made up for at two
+ * periods, with the lease's last third still left.
+ */
+static bool call_renew_due(const struct faxd *fd, const struct faxd_line *l, time_t now)
+{
+	long period = fd->conf.faxd_lease / 3, since = (long)(now - l->last_renew);
+
+	if (l->state != CALL_DIALING && l->state != CALL_SENDING)
+		return false;
+	if (period < 1)
+		period = 1;
+	if (since >= 2 * period)
+		return true;
+	return since >= (period + 1) / 2 && (long)(now % period) == l->index % period;
+}
+
+void calls_renew(struct faxd *fd, time_t now)
+{
+	struct buf err = BUF_INIT;
+	bool tx, *renewed = NULL, *lost = NULL;
+	int due = 0;
+
+	for (int i = 0; i < fd->nlines; i++)
+		due += call_renew_due(fd, &fd->lines[i], now);
+	if (due == 0)
+		return;
+	renewed = xcalloc((size_t)fd->nlines, sizeof(*renewed));
+	lost = xcalloc((size_t)fd->nlines, sizeof(*lost));
+	/* the renewals of this second in one transaction: one commit */
+	tx = queue_begin(fd->q, &err) == QUEUE_OK;
+	for (int i = 0; i < fd->nlines; i++) {
+		struct faxd_line *l = &fd->lines[i];
+		enum job_status st = JOB_SENDING;
+		enum queue_rc rc;
+
+		if (!call_renew_due(fd, l, now))
+			continue;
+		call_context(l);
+		buf_reset(&err);
+		rc = queue_lease_renew(fd->q, l->job.id, fd->owner, now, fd->conf.faxd_lease, &st, &err);
+		if (rc == QUEUE_OK) {
+			renewed[i] = true;
+		} else if (rc == QUEUE_BAD_STATE) {
+			log_notice("the job is %s now: hanging up", queue_status_name(st));
+			lost[i] = true;
+		} else {
+			/* the database may be back in a moment; the lease has some time left */
+			log_warning("cannot renew the lease: %s", buf_cstr(&err));
+			if (tx)
+				break; /* the transaction is spoilt: the rest try again next second */
+		}
+	}
+	buf_reset(&err);
+	if (tx && queue_commit(fd->q, &err) != QUEUE_OK) {
+		log_context_clear();
+		log_warning("cannot renew the leases: %s", buf_cstr(&err));
+		memset(renewed, 0, (size_t)fd->nlines * sizeof(*renewed));
+	}
+	for (int i = 0; i < fd->nlines; i++) {
+		if (renewed[i])
+			fd->lines[i].last_renew = now;
+		if (lost[i]) {
+			call_context(&fd->lines[i]);
+			call_abort(fd, &fd->lines[i], FAX_CANCELLED);
+		}
+	}
+	log_context_clear();
+	free(renewed);
+	free(lost);
+	buf_free(&err);
 }
 
 void call_release(struct faxd *fd, struct faxd_line *l)

@@ -26,9 +26,25 @@
 #include "util/privdrop.h"
 #include "util/xalloc.h"
 
-/* Claim due jobs for idle lines that may call. */
+static int64_t faxd_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
+/*
+ * Claim due jobs for idle lines that may call. A claim and the start of its call (pages read,
+ * a commit or two) take a few milliseconds: a burst of jobs is claimed FAXD_CLAIM_MS at a time,
+ * between the audio blocks of the calls already running, and fd->claiming says to go on at once.
+ */
+#define FAXD_CLAIM_MS 5
 static void faxd_claim(struct faxd *fd, time_t now)
 {
+	int64_t until = faxd_ms() + FAXD_CLAIM_MS;
+
+	fd->claiming = false;
 	for (int i = 0; i < fd->nlines && !fd->stopping; i++) {
 		struct faxd_line *l = &fd->lines[i];
 		struct job j = {0};
@@ -51,6 +67,10 @@ static void faxd_claim(struct faxd *fd, time_t now)
 		}
 		buf_free(&err);
 		call_start_send(fd, l, &j);
+		if (faxd_ms() >= until) {
+			fd->claiming = true;
+			break;
+		}
 	}
 }
 
@@ -158,7 +178,7 @@ static int faxd_loop(struct faxd *fd)
 	while (!fd->stopping) {
 		struct pollfd p[2] = {{fd->lines_drv ? line_fd(fd->lines_drv) : -1, POLLIN, 0},
 		                      {sfd, POLLIN, 0}};
-		int n = poll(p, 2, 200);
+		int n = poll(p, 2, fd->claiming ? 0 : 200);
 		time_t now = time(NULL);
 
 		if (n < 0 && errno != EINTR) {
@@ -202,12 +222,15 @@ static int faxd_loop(struct faxd *fd)
 				continue;
 			for (int i = 0; i < fd->nlines; i++)
 				call_tick(fd, &fd->lines[i], now);
+			calls_renew(fd, now);
 			if (now >= fd->next_poll) {
 				faxd_claim(fd, now);
 				fd->next_poll = now + fd->conf.faxd_poll;
 			}
 			if (now >= fd->next_purge)
 				faxd_purge(fd, now);
+		} else if (fd->claiming && fd->lines_drv) {
+			faxd_claim(fd, now);
 		}
 	}
 	close(sfd);

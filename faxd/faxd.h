@@ -62,6 +62,7 @@ struct faxd {
 	int nlines;
 	bool stopping;
 	bool network_lost;
+	bool claiming; /* a burst of claims was cut short to serve the audio: go on at once */
 	time_t next_poll, next_purge;
 };
 
@@ -74,8 +75,10 @@ bool call_start_send(struct faxd *fd, struct faxd_line *l, struct job *j);
 void call_abort(struct faxd *fd, struct faxd_line *l, enum fax_outcome why);
 /* Shutdown: hang up; a sending call's job is left to faxd_reclaim_own (no attempt counted). */
 void call_release(struct faxd *fd, struct faxd_line *l);
-/* Once a second: renew leases (cancel and hold end the call), watchdog. */
+/* Once a second: the watchdog. */
 void call_tick(struct faxd *fd, struct faxd_line *l, time_t now);
+/* Once a second: renew the leases that are due, all in one transaction (cancel and hold end the call). */
+void calls_renew(struct faxd *fd, time_t now);
 
 /* finish.c: what an ended call leaves in the queue */
 void finish_send(struct faxd *fd, struct faxd_line *l, enum fax_outcome o, const struct faxsession_result *r);

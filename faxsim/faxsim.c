@@ -11,7 +11,8 @@
  *	makes a simulated fax machine call faxd. The audio is G.711 (sim_law) in 20 ms blocks, either
  *	unpaced (lock step, as fast as the CPU allows) or in real time (sim_timing), where the lateness
  *	of every tick and of every answer from faxd is measured. SIGUSR1 logs the statistics, which
- *	`faxctl sim stats` asks for over the socket; SIGINT or SIGTERM end every call and exit.
+ *	`faxctl sim stats` asks for over the socket; SIGUSR2 starts them afresh (a benchmark's
+ *	window); SIGINT or SIGTERM end every call and exit.
  *
  * SECURITY
  *	A test tool: it runs as whoever starts it, and any process that can connect to its socket can
@@ -131,8 +132,9 @@ static void fs_tick(struct fs *fs, int timer_fd, int64_t start)
 		return;
 	now = fs_now();
 	/* the first of these expirations is the one this tick serves: how late is it? */
-	due = start + (int64_t)(fs->stats.ticks + fs->stats.ticks_skipped + 1) * FS_TICK_NS;
+	due = start + (int64_t)(fs->tick_index + 1) * FS_TICK_NS;
 	fs_hist_add(&fs->stats.tick_late, (now - due) / 1000);
+	fs->tick_index += expirations;
 	fs->stats.ticks++;
 	fs->stats.ticks_skipped += expirations - 1;
 	fs_call_tick(fs, now);
@@ -167,6 +169,8 @@ static bool fs_signal(struct fs *fs, int sfd)
 	while (read(sfd, &si, sizeof(si)) == sizeof(si)) {
 		if (si.ssi_signo == SIGUSR1)
 			fs_log_stats(fs);
+		else if (si.ssi_signo == SIGUSR2)
+			fs_stats_reset(fs);
 		else
 			return false;
 	}
@@ -284,6 +288,7 @@ int main(int argc, char **argv)
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGUSR1);
+	sigaddset(&set, SIGUSR2);
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	sfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
 	fs.listen_fd = fs_listen(fs.conf.sim_socket);

@@ -36,6 +36,7 @@ struct fs_hist {
 
 struct fs_stats {
 	int64_t started_ns;
+	double cpu_start_s; /* the process's CPU time when the statistics started */
 	uint64_t ticks, ticks_skipped, answers_late, calls_total, calls_failed_setup;
 	uint64_t audio_blocks;    /* blocks exchanged over all calls */
 	struct fs_hist tick_late; /* how late each tick started */
@@ -75,6 +76,7 @@ struct fs {
 	int ncalls, calls_cap;
 	uint32_t next_in_ref;
 	unsigned long rx_seq;
+	uint64_t tick_index; /* real time: timer periods since the start, served or skipped */
 	struct fs_stats stats;
 };
 
@@ -112,5 +114,7 @@ void fs_call_tick(struct fs *fs, int64_t now);
 void fs_hist_add(struct fs_hist *h, int64_t us);
 int64_t fs_hist_quantile(const struct fs_hist *h, double q);
 void fs_stats_text(const struct fs *fs, struct buf *out);
+/* Start the statistics afresh (SIGUSR2): a benchmark measures a window of its choosing. */
+void fs_stats_reset(struct fs *fs);
 
 #endif

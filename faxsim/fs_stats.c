@@ -3,6 +3,7 @@
  * request, SIGUSR1 and the exit print.
  */
 #include <stdio.h>
+#include <string.h>
 #include <sys/resource.h>
 
 #include "faxsim.h"
@@ -60,10 +61,25 @@ static void fs_hist_text(struct buf *out, const char *name, const struct fs_hist
 	           (long long)fs_hist_quantile(h, 0.99), name, (long long)h->max_us);
 }
 
+static double fs_cpu_s(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec +
+	       ru.ru_stime.tv_usec / 1e6;
+}
+
+void fs_stats_reset(struct fs *fs)
+{
+	memset(&fs->stats, 0, sizeof(fs->stats));
+	fs->stats.started_ns = fs_now();
+	fs->stats.cpu_start_s = fs_cpu_s();
+}
+
 void fs_stats_text(const struct fs *fs, struct buf *out)
 {
 	const struct fs_stats *s = &fs->stats;
-	struct rusage ru;
 	int trunks = 0, lines = 0;
 
 	for (const struct fs_conn *c = fs->conns; c; c = c->next)
@@ -71,12 +87,10 @@ void fs_stats_text(const struct fs *fs, struct buf *out)
 			trunks++;
 			lines += c->nlines;
 		}
-	getrusage(RUSAGE_SELF, &ru);
 	buf_printf(out, "timing %s\nlaw %s\n", fs->timing == SIMNET_REALTIME ? "realtime" : "unpaced",
 	           fs->law == SIMNET_ALAW ? "alaw" : "ulaw");
 	buf_printf(out, "uptime_s %.1f\ncpu_s %.3f\n", (double)(fs_now() - s->started_ns) / 1e9,
-	           (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec +
-	               ru.ru_stime.tv_usec / 1e6);
+	           fs_cpu_s() - s->cpu_start_s);
 	buf_printf(out, "trunks %d\nlines %d\ncalls_active %d\ncalls_total %llu\n", trunks, lines, fs->ncalls,
 	           (unsigned long long)s->calls_total);
 	buf_printf(out, "audio_s %.1f\n", (double)s->audio_blocks * FS_BLOCK / 8000.0);
