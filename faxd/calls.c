@@ -106,7 +106,10 @@ bool call_start_send(struct faxd *fd, struct faxd_line *l, struct job *j)
 	l->calls++;
 	log_notice("calling %s (dial %s), pages %d..%zu", l->job.number, l->job.dial, p.first_page + 1,
 	           (size_t)l->job.pages);
-	if (line_dial(fd->lines_drv, l->index, l->job.dial, "") < 0) {
+	/* Our number as caller id: the first of the numbers this server answers, if any. */
+	char caller[32] = "";
+	sscanf(conf->line_numbers, "%31[^ ,]", caller);
+	if (line_dial(fd->lines_drv, l->index, l->job.dial, caller) < 0) {
 		log_error("line %s cannot dial", l->name);
 		return call_not_started(fd, l, FAX_LINE);
 	}
@@ -317,6 +320,7 @@ void call_event(struct faxd *fd, struct faxd_line *l, const struct line_event *e
 		if (l->state == CALL_DIALING) {
 			l->state = CALL_SENDING;
 			l->last_progress = time(NULL);
+			health_publish(fd, l); /* faxctl lines: sending, no longer dialing */
 			log_info("answered");
 		}
 		break;
@@ -369,9 +373,11 @@ void call_tick(struct faxd *fd, struct faxd_line *l, time_t now)
 			l->last_progress = now;
 		}
 	}
-	if (now - l->started > conf->faxd_call_timeout || now - l->last_progress > conf->faxd_stall_timeout) {
-		log_warning("watchdog: the call %s",
-		            now - l->started > conf->faxd_call_timeout ? "ran too long" : "stalled");
+	/* Ringing makes no progress: the network ends a call nobody answers; only the whole-call limit
+	 * applies. */
+	bool stalled = l->state != CALL_DIALING && now - l->last_progress > conf->faxd_stall_timeout;
+	if (now - l->started > conf->faxd_call_timeout || stalled) {
+		log_warning("watchdog: the call %s", stalled ? "stalled" : "ran too long");
 		call_abort(fd, l, FAX_WATCHDOG);
 	}
 }
@@ -399,7 +405,8 @@ static bool call_renew_due(const struct faxd *fd, const struct faxd_line *l, tim
 void calls_renew(struct faxd *fd, time_t now)
 {
 	struct buf err = BUF_INIT;
-	bool tx, *renewed = NULL, *lost = NULL;
+	bool tx, *renewed = NULL;
+	enum fax_outcome *lost = NULL;
 	int due = 0;
 
 	for (int i = 0; i < fd->nlines; i++)
@@ -424,7 +431,7 @@ void calls_renew(struct faxd *fd, time_t now)
 			renewed[i] = true;
 		} else if (rc == QUEUE_BAD_STATE) {
 			log_notice("the job is %s now: hanging up", queue_status_name(st));
-			lost[i] = true;
+			lost[i] = st == JOB_HELD ? FAX_HELD : FAX_CANCELLED;
 		} else {
 			/* the database may be back in a moment; the lease has some time left */
 			log_warning("cannot renew the lease: %s", buf_cstr(&err));
@@ -441,9 +448,9 @@ void calls_renew(struct faxd *fd, time_t now)
 	for (int i = 0; i < fd->nlines; i++) {
 		if (renewed[i])
 			fd->lines[i].last_renew = now;
-		if (lost[i]) {
+		if (lost[i] != FAX_OK) {
 			call_context(&fd->lines[i]);
-			call_abort(fd, &fd->lines[i], FAX_CANCELLED);
+			call_abort(fd, &fd->lines[i], lost[i]);
 		}
 	}
 	log_context_clear();

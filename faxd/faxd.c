@@ -176,6 +176,7 @@ static int faxd_loop(struct faxd *fd)
 		return 1;
 	}
 	while (!fd->stopping) {
+		log_context_clear(); /* each line sets its own while it is served */
 		struct pollfd p[2] = {{fd->lines_drv ? line_fd(fd->lines_drv) : -1, POLLIN, 0},
 		                      {sfd, POLLIN, 0}};
 		int n = poll(p, 2, fd->claiming ? 0 : 200);

@@ -28,7 +28,7 @@ void health_record(struct faxd *fd, struct faxd_line *l, enum fax_outcome o, con
 	const struct fax_outcome_info *info = fax_outcome_info(o);
 	char text[256];
 
-	if (o == FAX_CANCELLED || o == FAX_INTERNAL)
+	if (o == FAX_CANCELLED || o == FAX_HELD || o == FAX_INTERNAL)
 		return; /* says nothing about the line */
 	if (!info->blames_line) {
 		l->failures_in_row = 0;

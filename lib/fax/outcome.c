@@ -36,6 +36,7 @@ static const struct fax_outcome_info outcomes[FAX_OUTCOME_COUNT] = {
                       0, false},
     [FAX_LINE] = {"line", "our own telephone line could not place the call", RETRY(retry_line), true},
     [FAX_CANCELLED] = {"cancelled", "the fax was cancelled", FAX_NEXT_FAIL, 0, false},
+    [FAX_HELD] = {"held", "the fax was put on hold", FAX_NEXT_FAIL, 0, false},
     /* A stall is most often a line so noisy that the fax machines never finish: like a protocol error. */
     [FAX_WATCHDOG] = {"watchdog", "the call took far too long or stopped making progress, and was ended",
                       RETRY(retry_protocol), false},

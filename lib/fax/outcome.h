@@ -27,6 +27,7 @@ enum fax_outcome {
 	FAX_NEEDS_A4,       /* the remote cannot take the page size (T.30 code 12): re-render */
 	FAX_LINE,           /* our line or trunk failed (no dial tone, congestion, SIP 503) */
 	FAX_CANCELLED,      /* an admin or the sender cancelled it */
+	FAX_HELD,           /* an admin put it on hold during the call */
 	FAX_WATCHDOG,       /* the call ran too long or stalled and was ended */
 	FAX_INTERNAL,       /* faxgate's own problem (unreadable pages, out of memory) */
 	FAX_OUTCOME_COUNT

@@ -42,6 +42,8 @@ print(max(top.values(), default=0), top_all)
 run_store() {
 	local store=$1 id n f
 	shift
+	# each store's faxd gets a log of its own: waits for log lines must not match the last run's
+	[ ! -f "$tmp/faxd.log" ] || mv "$tmp/faxd.log" "$tmp/faxd-before-$store.log"
 	rm -rf "$tmp/in" "$tmp/std" "$tmp/cut" "$tmp/noisy" "$tmp/many" "$tmp/db" "$tmp/sim.sock"
 	mkdir -p "$tmp/in" "$tmp/std" "$tmp/cut" "$tmp/noisy" "$tmp/many" "$tmp/db"
 	cat >"$tmp/plan" <<-EOF

@@ -52,6 +52,8 @@ run_store() {
 	local id old g n rc
 	store=$1
 	shift
+	# each store's faxd gets a log of its own: waits for log lines must not match the last run's
+	[ ! -f "$tmp/faxd.log" ] || mv "$tmp/faxd.log" "$tmp/faxd-before-$store.log"
 	rm -rf "$tmp/in" "$tmp/noisy" "$tmp/db" "$tmp/sim.sock"
 	mkdir -p "$tmp/in" "$tmp/noisy" "$tmp/db"
 	cat >"$tmp/plan" <<-EOF
@@ -145,6 +147,12 @@ run_store() {
 	"$faxctl" -c "$cfg" hold "$id" >"$tmp/hold.out" 2>&1 || fail "hold: $(cat "$tmp/hold.out")"
 	wait_log "job=$id .*hanging up" "faxd did not hang up the held job's call"
 	assert_eq "$(jfield "$id" status)" held "status after hold during a call"
+	for _ in $(seq 50); do
+		"$faxctl" -c "$cfg" attempts --json "$id" | grep -q '"outcome": *"held"' && break
+		sleep 0.1
+	done
+	"$faxctl" -c "$cfg" attempts --json "$id" | grep -q '"outcome": *"held"' ||
+		fail "the held call's attempt does not say held: $("$faxctl" -c "$cfg" attempts --json "$id")"
 	received "$tmp/in" 3 >/dev/null
 	assert_eq "$(grep -l "^code=0$" "$tmp"/in/*.info | wc -l)" 2 "complete faxes received (the held call is not)"
 	sim_timing unpaced

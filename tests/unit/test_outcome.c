@@ -94,7 +94,8 @@ static void test_from_t30_all(void **state)
 				assert_true((o == FAX_OK) == (code == T30_ERR_OK));
 				/* what the line reports, or faxd decides, never comes out of T.30 */
 				assert_true(o != FAX_BUSY && o != FAX_NO_ANSWER && o != FAX_UNASSIGNED &&
-				            o != FAX_LINE && o != FAX_CANCELLED && o != FAX_WATCHDOG);
+				            o != FAX_LINE && o != FAX_CANCELLED && o != FAX_HELD &&
+				            o != FAX_WATCHDOG);
 				/* a machine that spoke fax or took pages is no voice */
 				if (answered || pages)
 					assert_int_not_equal(o, FAX_VOICE);
