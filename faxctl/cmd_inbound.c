@@ -158,8 +158,12 @@ static int inbound_list(struct faxctl *ctl, const char *status, long limit, bool
 	} else if (n == 0) {
 		printf("no received faxes\n");
 	} else {
+		bool partial = false;
 		inbound_table(stdout, in, n);
-		printf("(+: the call ended before the fax did; the pages received are kept)\n");
+		for (size_t i = 0; i < n; i++)
+			partial |= in[i].partial;
+		if (partial)
+			printf("(+: the call ended before the fax did; the pages received are kept)\n");
 	}
 	if (!limit_given && n == (size_t)limit)
 		fprintf(stderr, "faxctl: the newest %ld are shown; --limit N shows N, --limit 0 all\n",
