@@ -22,6 +22,7 @@ enum conf_ldap_type { CONF_LDAP_AD, CONF_LDAP_DOMINO, CONF_LDAP_GENERIC };
 enum conf_line_driver { CONF_LINE_SIM, CONF_LINE_SIP };
 enum conf_sim_timing { CONF_SIM_UNPACED, CONF_SIM_REALTIME };
 enum conf_sim_law { CONF_LAW_ULAW, CONF_LAW_ALAW };
+enum conf_starttls { CONF_TLS_NO, CONF_TLS_TRY, CONF_TLS_REQUIRE };
 
 struct conf {
 	/* the service user */
@@ -148,6 +149,43 @@ struct conf {
 	char *sim_plan;
 	int sim_timing;
 	int sim_law;
+
+	/* mailgate: received faxes to mail */
+	char *inbound_routes;
+	bool inbound_ldap;
+	long inbound_match_digits;
+	char *inbound_catchall;
+	bool inbound_attach_tiff;
+	bool inbound_preview;
+	long inbound_preview_width;
+
+	/* mailgate: mail it sends, and how */
+	char *mail_from;
+	char *mail_template_dir;
+	char *smtp_relay;
+	char *smtp_helo;
+	int smtp_starttls; /* enum conf_starttls */
+	char *smtp_auth_user;
+	char *smtp_auth_password_file;
+	long smtp_timeout;
+	long smtp_retry_min;
+	long smtp_retry_max;
+	long smtp_give_up;
+	long mailgate_poll;
+
+	/* mailgate: notices to senders */
+	char *notify_default;
+	long notify_delay_after;
+	bool notify_attach_pdf;
+
+	/* mailgate: alerts to admins */
+	char *alert_to;
+	long alert_repeat;
+	long alert_max_per_hour;
+	long alert_queue_age;
+	long alert_disk_free_pct;
+	bool alert_daily_summary;
+	long alert_summary_hour;
 
 	/* keeping */
 	long archive_days;

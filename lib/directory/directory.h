@@ -41,7 +41,19 @@ enum directory_rc directory_find_user(struct directory *d, const char *key, stru
 /* Is user_dn a member of group_dn (the group's member attribute, nested groups followed)? */
 enum directory_rc directory_is_member(struct directory *d, const char *user_dn, const char *group_dn,
                                       bool *member, struct buf *err);
+/*
+ * Users whose fax number is `number` (E.164, "+49301234100"): Active Directory's
+ * facsimileTelephoneNumber, otherFacsimileTelephoneNumber and "FAX:" proxyAddresses, Domino's
+ * facsimiletelephonenumber, a generic server's facsimileTelephoneNumber. Directory values are
+ * free-form and are normalised with the dial plan before they are compared; with match_digits > 0
+ * only the last match_digits digits of both are compared (a routing code). Disabled accounts are
+ * included with disabled set (callers skip them). *out is a new array (NULL when none).
+ */
+enum directory_rc directory_find_fax(struct directory *d, const struct conf *conf, const char *number,
+                                     int match_digits, struct directory_user **out, size_t *n,
+                                     struct buf *err);
 void directory_user_free(struct directory_user *u);
+void directory_user_list_free(struct directory_user *u, size_t n);
 /* RFC 4515 escaping of a value placed in a filter. */
 void directory_escape(const char *value, struct buf *out);
 

@@ -62,6 +62,19 @@ struct job {
 	int pages_done;   /* pages the remote confirmed over all calls: the next call starts after them */
 	int64_t finished; /* when it became sent, failed or cancelled; 0 while it is not finished */
 	bool archived;    /* finished long ago (archive_days): hidden from the usual lists */
+	char *headers;    /* the mail's header section as received (for notices' text/rfc822-headers), or NULL */
+	int notice;       /* enum job_notice: which notices mailgate has dealt with */
+};
+
+/*
+ * Where a job stands with its notices to the sender. mailgate moves it forward only
+ * (queue_job_set_notice), in the same transaction that stores the notice in the outbox, so a notice
+ * is made once however many mailgates run.
+ */
+enum job_notice {
+	JOB_NOTICE_NONE = 0,  /* nothing done yet */
+	JOB_NOTICE_DELAY = 1, /* a delay notice went out (or was not wanted) */
+	JOB_NOTICE_FINAL = 2, /* the final notice went out, or none was wanted */
 };
 
 /* Every field of a job, in the database's column order: for programs that show them all. */
@@ -272,13 +285,121 @@ void line_status_list_free(struct line_status *ls, size_t n);
  * Housekeeping (faxctl purge, and faxd once a day): jobs finished (sent, failed, cancelled) at
  * least archive_days before now are archived; archived jobs finished at least purge_days before
  * now go with their pages and attempts, and so do received faxes no longer "new" that were received
- * at least purge_days before, and events as old. One transaction.
+ * at least purge_days before, and events and outbox mails (sent or failed) as old. One transaction.
  */
 struct queue_purge_counts {
-	long archived, jobs, inbound, events;
+	long archived, jobs, inbound, events, mails;
 };
 enum queue_rc queue_purge(struct queue *q, int64_t now, long archive_days, long purge_days,
                           struct queue_purge_counts *counts, struct buf *err);
+
+/*
+ * Notices: jobs mailgate must look at, oldest first, at most limit (0: no limit): finished jobs
+ * (sent, failed, cancelled) whose notice is below JOB_NOTICE_FINAL, and, when delay_before > 0,
+ * jobs still queued, sending or held that were created before delay_before with notice
+ * JOB_NOTICE_NONE. Archived jobs are left out.
+ */
+enum queue_rc queue_job_notices_due(struct queue *q, int64_t delay_before, size_t limit, struct job **out,
+                                    size_t *n, struct buf *err);
+/* Move a job's notice from `from` to `to`; QUEUE_BAD_STATE (nothing changes) when it is no longer from. */
+enum queue_rc queue_job_set_notice(struct queue *q, int64_t id, int from, int to, struct buf *err);
+
+/*
+ * A received fax's status from `from` to `to` with a reason, only while it is `from`
+ * (QUEUE_BAD_STATE otherwise: another mailgate took it). Statuses: "new" (waiting), "mailed"
+ * (its mail is in the outbox), "delivered" (the relay took it), "unrouted" (no mailbox and no
+ * catch-all: an admin must look).
+ */
+enum queue_rc queue_inbound_move(struct queue *q, int64_t id, const char *from, const char *to,
+                                 const char *reason, struct buf *err);
+
+/*
+ * The outbox: every mail mailgate sends (a received fax, a notice, an alert) is stored here, whole,
+ * with its Message-ID, before it is handed to the relay, and stays until the relay answered 250.
+ * Mails are claimed under a lease like jobs, so several mailgates can share one outbox.
+ */
+struct outbox_mail {
+	int64_t id;
+	int64_t created;
+	char *kind;       /* "fax", "notice", "alert" */
+	int64_t ref_id;   /* the received fax (fax) or job (notice) it is about; 0 none */
+	char *sender;     /* envelope sender; "" is the null sender <> (notices) */
+	char *recipients; /* envelope recipients, separated by single spaces */
+	char *message_id; /* "<...>", the same in every try: a crash mid-delivery shows as one mail */
+	struct buf message; /* the whole message, CRLF or LF line ends */
+	char *status;     /* "pending", "sent", "failed" */
+	int attempts;
+	int64_t next_attempt;
+	char *last_error; /* the relay's last answer, or why it could not be reached */
+	int64_t sent;     /* when the relay took it; 0 until then */
+	char *lease_owner;
+	int64_t lease_expiry;
+};
+/*
+ * Store a mail (status pending, due at once; m->id and m->created set). kind, sender, recipients,
+ * message_id and a non-empty message are required. Joins the caller's transaction if one is open.
+ */
+enum queue_rc queue_outbox_add(struct queue *q, struct outbox_mail *m, struct buf *err);
+/*
+ * Claim the oldest due mail (pending, next_attempt <= now, no live lease) for owner until
+ * now + lease_secs; QUEUE_NOT_FOUND when none is due. out gets the whole mail.
+ */
+enum queue_rc queue_outbox_claim(struct queue *q, const char *owner, int64_t now, long lease_secs,
+                                 struct outbox_mail *out, struct buf *err);
+/*
+ * End a claim: status "sent" (sets sent = now), "failed", or "pending" (try again at next_attempt);
+ * adds one to attempts, stores last_error (may be NULL), drops the lease. QUEUE_BAD_STATE when the
+ * mail is no longer leased to owner. When a "fax" mail is sent, its received fax becomes
+ * "delivered" in the same transaction.
+ */
+enum queue_rc queue_outbox_finish(struct queue *q, int64_t id, const char *owner, const char *status,
+                                  const char *last_error, int64_t next_attempt, struct buf *err);
+/*
+ * Give a claimed mail new envelope recipients, count the attempt, drop the lease and make it due at
+ * next_attempt: a fax mail the relay refused with 5xx goes to the catch-all (due now), a mail some
+ * of whose recipients got 4xx is tried again for those only. Only by the lease owner.
+ */
+enum queue_rc queue_outbox_redirect(struct queue *q, int64_t id, const char *owner, const char *recipients,
+                                    const char *last_error, int64_t next_attempt, struct buf *err);
+/* Mails without their message, newest first; status NULL lists all; limit 0 means no limit. */
+enum queue_rc queue_outbox_list(struct queue *q, const char *status, size_t limit, struct outbox_mail **out,
+                                size_t *n, struct buf *err);
+/* One mail with its message. */
+enum queue_rc queue_outbox_get(struct queue *q, int64_t id, struct outbox_mail *out, struct buf *err);
+void outbox_mail_free(struct outbox_mail *m);
+void outbox_list_free(struct outbox_mail *m, size_t n);
+
+/*
+ * Alert state, one row per problem (key "line_down:sim0", "queue_age", "disk", "db", ...), so
+ * alerts are de-duplicated across restarts and across mailgates: state "down" while the problem
+ * lasts (mailed at since, again every alert_repeat), "up" once its recovery was mailed.
+ */
+struct alert_state {
+	char *key;
+	char *state; /* "down" or "up" */
+	int64_t since;     /* when it entered this state */
+	int64_t last_mail; /* when a mail about it was last sent; 0 never */
+	char *text;        /* the last words about it */
+};
+/* QUEUE_NOT_FOUND when the problem has no row yet. */
+enum queue_rc queue_alert_get(struct queue *q, const char *key, struct alert_state *out, struct buf *err);
+/* Insert or replace the row of a->key. */
+enum queue_rc queue_alert_put(struct queue *q, const struct alert_state *a, struct buf *err);
+/* Every row, by key. */
+enum queue_rc queue_alert_list(struct queue *q, struct alert_state **out, size_t *n, struct buf *err);
+void alert_state_free(struct alert_state *a);
+void alert_list_free(struct alert_state *a, size_t n);
+
+/*
+ * Queue health for alerts and the daily summary: jobs waiting (queued or sending) and the creation
+ * time of the oldest (0 when none); jobs sent and failed, and faxes received, since `since`.
+ */
+struct queue_stats {
+	long waiting;
+	int64_t oldest_waiting;
+	long sent, failed, received;
+};
+enum queue_rc queue_stats(struct queue *q, int64_t since, struct queue_stats *out, struct buf *err);
 
 /* The name this connection writes as server (faxd_name, else the host name). */
 const char *queue_server_name(const struct queue *q);
