@@ -27,7 +27,7 @@ note "PostgreSQL on port $PG_PORT (pid $PG_PID)"
 
 # The same unit tests on both stores; the PostgreSQL group must have run, not been skipped.
 "$test_queue" >"$tmp/unit.log" 2>&1 || { cat "$tmp/unit.log"; fail "test_queue failed"; }
-[ "$(grep -c '^\[  PASSED  \] 23 test(s)' "$tmp/unit.log")" = 2 ] || { cat "$tmp/unit.log"; fail "test_queue did not run both stores"; }
+[ "$(grep -c '^\[  PASSED  \] 32 test(s)' "$tmp/unit.log")" = 2 ] || { cat "$tmp/unit.log"; fail "test_queue did not run both stores"; }
 grep -q SKIPPED "$tmp/unit.log" && fail "test_queue skipped cases"
 note "test_queue passed on SQLite and PostgreSQL"
 
@@ -155,7 +155,7 @@ check_store() { # NAME CONF SQL_COMMAND...: SQL_COMMAND "SQL" runs SQL on the st
 	run "$conf" job "$id"
 	expect 0 "$name: job"
 	grep -q '^status  *queued$' "$tmp/out" || fail "$name: job: $(cat "$tmp/out")"
-	[ "$(wc -l <"$tmp/out")" = 31 ] || fail "$name: job shows $(wc -l <"$tmp/out") fields, not 31"
+	[ "$(wc -l <"$tmp/out")" = 33 ] || fail "$name: job shows $(wc -l <"$tmp/out") fields, not 33"
 
 	run "$conf" hold "$id"
 	expect 0 "$name: hold"
