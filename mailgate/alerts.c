@@ -29,13 +29,14 @@
 #define ALERTS_CHECK_EVERY 30 /* seconds between the checks of the queue, the disk and the lines */
 #define ALERTS_EVENT_BATCH 50
 #define ALERTS_DB_RETRY    60 /* the relay failed a direct alert: try again after this long */
+#define ALERTS_DB_GRACE    60 /* the database away this long (not one failed query) is an alert */
 
 struct alerts {
 	struct alert_rate rate;
 	int64_t last_check;
 	/* the database, which cannot hold its own state */
 	bool db_down, db_up_pending;
-	int64_t db_since, db_last_mail, db_next_try;
+	int64_t db_since, db_up_since, db_last_mail, db_next_try;
 	char *db_why;
 };
 
@@ -124,10 +125,9 @@ struct alerts_msg {
  * summary always), make its mail into mm. Returns true when mm holds a mail to send.
  */
 static bool alerts_make(struct mailgate *mg, const struct alerts_msg *am, struct alerts_to *to,
-                        struct mailout_mail *mm)
+                        struct mailout_mail *mm, int64_t now)
 {
 	struct alerts *a = mg->alerts;
-	int64_t now = alerts_now(mg);
 	struct buf err = BUF_INIT;
 
 	log_msg(am->kind == MAILOUT_ALERT_DOWN ? LOG_LVL_ERROR : LOG_LVL_NOTICE, "%s %s: %s: %s",
@@ -253,7 +253,7 @@ static int alerts_problem(struct mailgate *mg, const char *key, bool down, const
 		    .since = next.since,
 		};
 		alerts_to_get(mg->conf, &to);
-		if (alerts_make(mg, &am, &to, &mm)) {
+		if (alerts_make(mg, &am, &to, &mm, now)) {
 			rc = alerts_outbox(mg, &to, &mm, &err);
 			if (rc != QUEUE_OK)
 				goto rollback;
@@ -322,14 +322,59 @@ static void alerts_event_title(const struct event *e, const char *prefix, bool d
 	buf_printf(title, "%s%s%s", e->kind ? e->kind : "event", subject ? " " : "", subject ? subject : "");
 }
 
-/* An event that is a problem of its own: its mail and its handling in one transaction. */
-static int alerts_oneshot_event(struct mailgate *mg, const struct event *e, const char *title)
+/* Is the event still unhandled? Under the write lock, so another mailgate cannot mail it too. */
+static enum queue_rc alerts_event_open(struct mailgate *mg, int64_t id, bool *open, struct buf *err)
 {
-	struct buf err = BUF_INIT, key = BUF_INIT;
+	struct event *ev = NULL;
+	size_t n = 0;
+	enum queue_rc rc = queue_event_list(mg->q, id - 1, true, 1, &ev, &n, err);
+
+	*open = rc == QUEUE_OK && n == 1 && ev[0].id == id;
+	event_list_free(ev, n);
+	return rc;
+}
+
+/*
+ * A mail of its own (an event that is a problem of its own, the database's recovery) into the
+ * outbox, and its event (0: none) marked handled, in one transaction. 1 done, -1 the database
+ * failed.
+ */
+static int alerts_store(struct mailgate *mg, const struct alerts_msg *am, int64_t event)
+{
+	struct buf err = BUF_INIT;
 	struct mailout_mail mm = {0};
 	struct alerts_to to;
 	enum queue_rc rc;
-	bool mailed = false;
+	bool mailed = false, open = true, made;
+	int64_t now = alerts_now(mg);
+
+	alerts_to_get(mg->conf, &to);
+	rc = queue_begin(mg->q, &err);
+	if (rc == QUEUE_OK && event > 0)
+		rc = alerts_event_open(mg, event, &open, &err);
+	made = rc == QUEUE_OK && open && alerts_make(mg, am, &to, &mm, now);
+	if (made) {
+		rc = alerts_outbox(mg, &to, &mm, &err);
+		mailed = rc == QUEUE_OK;
+	}
+	if (rc == QUEUE_OK && event > 0 && open)
+		rc = queue_event_handled(mg->q, event, &err);
+	if (rc == QUEUE_OK)
+		rc = alerts_commit(mg, mailed, &err);
+	else
+		queue_rollback(mg->q);
+	if (rc != QUEUE_OK)
+		log_error("cannot store the alert %s: %s", am->key, buf_cstr(&err));
+	alerts_to_free(&to);
+	mailout_mail_free(&mm);
+	buf_free(&err);
+	return rc == QUEUE_OK ? 1 : -1;
+}
+
+static int alerts_oneshot_event(struct mailgate *mg, const struct event *e, const char *title)
+{
+	struct buf key = BUF_INIT;
+	int rc;
 
 	buf_printf(&key, "%s:%lld", e->kind ? e->kind : "event", (long long)e->id);
 	struct alerts_msg am = {
@@ -339,26 +384,9 @@ static int alerts_oneshot_event(struct mailgate *mg, const struct event *e, cons
 	    .text = e->text,
 	    .since = e->time,
 	};
-	alerts_to_get(mg->conf, &to);
-	bool made = alerts_make(mg, &am, &to, &mm); /* before the write lock: it takes a while */
-	rc = queue_begin(mg->q, &err);
-	if (rc == QUEUE_OK && made) {
-		rc = alerts_outbox(mg, &to, &mm, &err);
-		mailed = rc == QUEUE_OK;
-	}
-	if (rc == QUEUE_OK)
-		rc = queue_event_handled(mg->q, e->id, &err);
-	if (rc == QUEUE_OK)
-		rc = alerts_commit(mg, mailed, &err);
-	else
-		queue_rollback(mg->q);
-	if (rc != QUEUE_OK)
-		log_error("cannot store the alert about event %lld: %s", (long long)e->id, buf_cstr(&err));
-	alerts_to_free(&to);
-	mailout_mail_free(&mm);
+	rc = alerts_store(mg, &am, e->id);
 	buf_free(&key);
-	buf_free(&err);
-	return rc == QUEUE_OK ? 1 : -1;
+	return rc;
 }
 
 static int alerts_event(struct mailgate *mg, const struct event *e)
@@ -641,7 +669,7 @@ static int alerts_summary(struct mailgate *mg, int64_t now)
 	    .since = now - 86400,
 	};
 	alerts_to_get(conf, &to);
-	if (alerts_make(mg, &am, &to, &mm)) {
+	if (alerts_make(mg, &am, &to, &mm, now)) {
 		rc = alerts_outbox(mg, &to, &mm, &err);
 		mailed = rc == QUEUE_OK;
 	}
@@ -690,24 +718,9 @@ static int alerts_checks(struct mailgate *mg)
 	return rc < 0 ? -1 : done + rc;
 }
 
-int mailgate_alerts(struct mailgate *mg)
-{
-	int ev, ch;
-
-	if (mg->q == NULL)
-		return -1;
-	ev = alerts_events(mg);
-	if (ev < 0)
-		return -1;
-	ch = alerts_checks(mg);
-	if (ch < 0)
-		return -1;
-	return ev + ch;
-}
-
 /* --- the database, out of reach: kept in memory, mailed straight to the relay --- */
 
-static bool alerts_send_direct(struct mailgate *mg, const struct alerts_msg *am)
+static bool alerts_send_direct(struct mailgate *mg, const struct alerts_msg *am, int64_t now)
 {
 	struct alerts_to to;
 	struct mailout_mail mm = {0};
@@ -715,7 +728,7 @@ static bool alerts_send_direct(struct mailgate *mg, const struct alerts_msg *am)
 	bool done = true;
 
 	alerts_to_get(mg->conf, &to);
-	if (alerts_make(mg, am, &to, &mm)) {
+	if (alerts_make(mg, am, &to, &mm, now)) {
 		enum smtp_rc *rcpt_rc = xcalloc(to.n, sizeof(*rcpt_rc));
 		mailout_from_address(mg->conf, &from);
 		struct smtp_message msg = {
@@ -728,7 +741,7 @@ static bool alerts_send_direct(struct mailgate *mg, const struct alerts_msg *am)
 		};
 		enum smtp_rc rc = smtp_send(mg->conf, &msg, &reply);
 		if (rc == SMTP_SENT) {
-			alert_rate_sent(&mg->alerts->rate, alerts_now(mg));
+			alert_rate_sent(&mg->alerts->rate, now);
 			log_notice("%s %s mailed straight to the relay: %s", alerts_kind_name(am->kind),
 			           am->key, buf_cstr(&reply));
 		} else if (rc == SMTP_PERM) {
@@ -751,61 +764,103 @@ static bool alerts_send_direct(struct mailgate *mg, const struct alerts_msg *am)
 void alerts_db_state(struct mailgate *mg, bool down, const char *why)
 {
 	struct alerts *a = mg->alerts;
-	int64_t now = alerts_now(mg);
+	/* called between rounds too, when mg->now is old: the clock itself */
+	int64_t now = (int64_t)time(NULL);
 
-	if (down) {
-		if (!a->db_down) {
-			a->db_down = true;
-			a->db_up_pending = false;
-			a->db_since = now;
-			a->db_last_mail = 0;
-			a->db_next_try = 0;
-		}
-		free(a->db_why);
-		a->db_why = xstrdup(why && why[0] ? why : "no reason given");
-		bool due = a->db_last_mail == 0 || now - a->db_last_mail >= mg->conf->alert_repeat ||
-		           now < a->db_last_mail;
-		if (!due || now < a->db_next_try)
+	if (a == NULL)
+		return;
+	if (!down) {
+		if (!a->db_down)
 			return;
-		struct alerts_msg am = {
-		    .kind = MAILOUT_ALERT_DOWN,
-		    .key = "db",
-		    .title = "the queue database cannot be reached",
-		    .text = a->db_why,
-		    .since = a->db_since,
-		};
-		if (alerts_send_direct(mg, &am))
-			a->db_last_mail = now;
-		else
-			a->db_next_try = now + ALERTS_DB_RETRY;
-		return;
-	}
-	if (a->db_down) {
 		a->db_down = false;
-		/* a recovery only for a problem that was told (or tried to be) */
-		a->db_up_pending = a->db_last_mail != 0 || a->db_next_try != 0;
-		a->db_since = now;
+		log_notice("the queue database can be used again (after %lld s)",
+		           (long long)(now - a->db_since));
+		/* a recovery only for a problem that was told: mailgate_alerts stores it in the outbox */
+		a->db_up_pending = a->db_last_mail != 0;
+		a->db_up_since = now;
 		a->db_next_try = 0;
-		if (!a->db_up_pending)
-			log_notice("the queue database can be reached again");
-	}
-	if (!a->db_up_pending || now < a->db_next_try)
 		return;
-	struct buf text = BUF_INIT;
+	}
+	if (!a->db_down) {
+		a->db_down = true;
+		a->db_up_pending = false;
+		a->db_since = now;
+		a->db_last_mail = 0;
+		a->db_next_try = 0;
+	}
+	free(a->db_why);
+	a->db_why = xstrdup(why && why[0] ? why : "no reason given");
+	log_error("the queue database cannot be used: %s", a->db_why);
+	/* one failed query (a lock held too long) is no alert: a database away this long is */
+	if (now - a->db_since < ALERTS_DB_GRACE && now >= a->db_since)
+		return;
+	bool due =
+	    a->db_last_mail == 0 || now - a->db_last_mail >= mg->conf->alert_repeat || now < a->db_last_mail;
+	if (!due || now < a->db_next_try)
+		return;
 	char at[32];
+	struct buf text = BUF_INIT;
 	alerts_time(a->db_since, at, sizeof(at));
-	buf_printf(&text, "the queue database can be reached again since %s (the last problem: %s)", at,
-	           a->db_why ? a->db_why : "?");
+	buf_printf(&text,
+	           "faxgate cannot use its queue database since %s: %s\n"
+	           "Faxes are neither sent nor mailed while it lasts; mail for them waits at the relay or in "
+	           "the outbox.",
+	           at, a->db_why);
 	struct alerts_msg am = {
-	    .kind = MAILOUT_ALERT_UP,
+	    .kind = MAILOUT_ALERT_DOWN,
 	    .key = "db",
-	    .title = "the queue database can be reached again",
+	    .title = "the queue database cannot be used",
 	    .text = buf_cstr(&text),
 	    .since = a->db_since,
 	};
-	if (alerts_send_direct(mg, &am))
-		a->db_up_pending = false;
+	if (alerts_send_direct(mg, &am, now))
+		a->db_last_mail = now;
 	else
 		a->db_next_try = now + ALERTS_DB_RETRY;
 	buf_free(&text);
+}
+
+/* The database is back after it was told down: its recovery, through the outbox like the rest. */
+static int alerts_db_recovery(struct mailgate *mg)
+{
+	struct alerts *a = mg->alerts;
+	struct buf text = BUF_INIT;
+	char from[32], to[32];
+	int rc;
+
+	if (!a->db_up_pending)
+		return 0;
+	alerts_time(a->db_since, from, sizeof(from));
+	alerts_time(a->db_up_since, to, sizeof(to));
+	buf_printf(&text, "faxgate can use its queue database again since %s (it could not from %s: %s)", to,
+	           from, a->db_why ? a->db_why : "?");
+	struct alerts_msg am = {
+	    .kind = MAILOUT_ALERT_UP,
+	    .key = "db",
+	    .title = "the queue database can be used again",
+	    .text = buf_cstr(&text),
+	    .since = a->db_up_since,
+	};
+	rc = alerts_store(mg, &am, 0);
+	if (rc > 0)
+		a->db_up_pending = false;
+	buf_free(&text);
+	return rc;
+}
+
+int mailgate_alerts(struct mailgate *mg)
+{
+	int ev, ch;
+
+	if (mg->q == NULL)
+		return -1;
+	if (alerts_db_recovery(mg) < 0)
+		return -1;
+	ev = alerts_events(mg);
+	if (ev < 0)
+		return -1;
+	ch = alerts_checks(mg);
+	if (ch < 0)
+		return -1;
+	return ev + ch;
 }
