@@ -68,6 +68,26 @@ static void alerts_time(int64_t t, char *out, size_t size)
 		snprintf(out, size, "%lld", (long long)t);
 }
 
+static void alerts_faxes(struct buf *out, long n)
+{
+	buf_printf(out, "%ld %s", n, n == 1 ? "fax" : "faxes");
+}
+
+/* "3 minutes", "2 hours 5 minutes", "40 seconds" */
+static void alerts_duration(struct buf *out, int64_t secs)
+{
+	long h = (long)(secs / 3600), m = (long)(secs % 3600 / 60);
+
+	if (secs < 60)
+		buf_printf(out, "%lld second%s", (long long)secs, secs == 1 ? "" : "s");
+	else if (h == 0)
+		buf_printf(out, "%ld minute%s", m, m == 1 ? "" : "s");
+	else if (m == 0)
+		buf_printf(out, "%ld hour%s", h, h == 1 ? "" : "s");
+	else
+		buf_printf(out, "%ld hour%s %ld minute%s", h, h == 1 ? "" : "s", m, m == 1 ? "" : "s");
+}
+
 /* alert_to as a list of addresses (those that are not addresses are left out, with a warning). */
 struct alerts_to {
 	char **addr;
@@ -453,12 +473,14 @@ static int alerts_check_queue(struct mailgate *mg, int64_t now)
 	    st.waiting > 0 && st.oldest_waiting > 0 && now - st.oldest_waiting > mg->conf->alert_queue_age;
 	if (late) {
 		alerts_time(st.oldest_waiting, at, sizeof(at));
-		buf_printf(&text,
-		           "%ld faxes are waiting to be sent; the oldest was queued at %s (%lld minutes ago)",
-		           st.waiting, at, (long long)((now - st.oldest_waiting) / 60));
+		alerts_faxes(&text, st.waiting);
+		buf_printf(&text, " waiting to be sent; the oldest was queued at %s (", at);
+		alerts_duration(&text, now - st.oldest_waiting);
+		buf_puts(&text, " ago)");
 	} else {
-		buf_printf(&text, "%ld faxes are waiting to be sent, none for longer than %ld minutes",
-		           st.waiting, mg->conf->alert_queue_age / 60);
+		alerts_faxes(&text, st.waiting);
+		buf_puts(&text, " waiting to be sent, none for longer than ");
+		alerts_duration(&text, mg->conf->alert_queue_age);
 	}
 	rc = alerts_problem(mg, "queue_age", late, "faxes are waiting too long to be sent",
 	                    "faxes are sent in time again", buf_cstr(&text), 0, 0);
@@ -572,12 +594,14 @@ static void alerts_summary_text(struct mailgate *mg, const struct queue_stats *s
 {
 	char at[32];
 
-	buf_printf(text, "In the last 24 hours: %ld faxes sent, %ld failed, %ld received.\n", st->sent,
-	           st->failed, st->received);
+	buf_puts(text, "In the last 24 hours: ");
+	alerts_faxes(text, st->sent);
+	buf_printf(text, " sent, %ld failed, %ld received.\n", st->failed, st->received);
 	if (st->waiting > 0) {
 		alerts_time(st->oldest_waiting, at, sizeof(at));
-		buf_printf(text, "Waiting to be sent: %ld faxes, the oldest queued at %s.\n", st->waiting,
-		           at);
+		buf_puts(text, "Waiting to be sent: ");
+		alerts_faxes(text, st->waiting);
+		buf_printf(text, ", the oldest queued at %s.\n", at);
 	} else {
 		buf_puts(text, "Waiting to be sent: none.\n");
 	}
