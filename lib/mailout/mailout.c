@@ -59,7 +59,12 @@ void mailout_from_address(const struct conf *conf, struct buf *out)
 {
 	buf_reset(out);
 	if (conf->mail_from && conf->mail_from[0]) {
-		buf_puts(out, conf->mail_from);
+		/* An address is asked for; "Name <addr>" is forgiven: the address in it. */
+		const char *lt = strchr(conf->mail_from, '<'), *gt = lt ? strchr(lt, '>') : NULL;
+		if (gt && gt > lt + 1)
+			buf_append(out, lt + 1, (size_t)(gt - lt - 1));
+		else
+			buf_puts(out, conf->mail_from);
 		return;
 	}
 	struct buf host = BUF_INIT;

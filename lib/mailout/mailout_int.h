@@ -21,6 +21,11 @@ void template_dir(const struct conf *conf, struct buf *out);
 /* Expand a template's text (not a file): what template_expand does once it has the text. */
 int template_expand_text(const char *text, size_t len, const struct template_var *vars, size_t nvars,
                          struct buf *subject, struct buf *body, struct buf *err);
+/*
+ * Append a value as templates put it: valid UTF-8, at most 16 KiB, controls become spaces
+ * (one_line) or '?' (otherwise; line breaks and tabs stay).
+ */
+void template_put_value(struct buf *out, const char *value, bool one_line);
 /* The built-in template's text, or NULL. */
 const char *template_builtin_text(const char *name);
 

@@ -268,32 +268,43 @@ static GMimeObject *notice_headers_part(const struct job *j)
 	return (GMimeObject *)part;
 }
 
+/* One line of the report: its values come from the mail and the remote, cleaned as in templates. */
+static void notice_report_line(struct buf *out, const char *label, const char *value)
+{
+	buf_printf(out, "  %-17s", label);
+	template_put_value(out, value && value[0] ? value : "-", true);
+	buf_putc(out, '\n');
+}
+
 /* A transmission report as a fax machine prints it, for success notices. */
 static void notice_report(const struct mailout_notice *n, const struct attempt *last, struct buf *out)
 {
 	const struct job *j = n->job;
 	struct buf t = BUF_INIT;
+	char num[32];
 
 	buf_puts(out, "TRANSMISSION REPORT\n\n");
 	mailout_time(last ? last->start : j->finished, "%Y-%m-%d %H:%M:%S", &t);
-	buf_printf(out, "  Date/time:       %s\n", buf_cstr(&t));
-	buf_printf(out, "  Fax number:      %s\n", notice_or(j->number, "-"));
-	buf_printf(out, "  Recipient:       %s\n", notice_or(j->rcpt_name, "-"));
-	buf_printf(out, "  Company:         %s\n", notice_or(j->rcpt_company, "-"));
-	buf_printf(out, "  Remote station:  %s\n", last ? notice_or(last->remote_id, "-") : "-");
-	buf_printf(out, "  Pages:           %d\n", j->pages);
+	notice_report_line(out, "Date/time:", buf_cstr(&t));
+	notice_report_line(out, "Fax number:", j->number);
+	notice_report_line(out, "Recipient:", j->rcpt_name);
+	notice_report_line(out, "Company:", j->rcpt_company);
+	notice_report_line(out, "Remote station:", last ? last->remote_id : NULL);
+	snprintf(num, sizeof(num), "%d", j->pages);
+	notice_report_line(out, "Pages:", num);
 	mailout_duration(last && last->end >= last->start ? last->end - last->start : -1, &t);
-	buf_printf(out, "  Duration:        %s\n", buf_cstr(&t));
+	notice_report_line(out, "Duration:", buf_cstr(&t));
+	buf_reset(&t);
 	if (last && last->bit_rate > 0)
-		buf_printf(out, "  Speed:           %d bit/s\n", last->bit_rate);
-	else
-		buf_puts(out, "  Speed:           -\n");
-	buf_printf(out, "  ECM:             %s\n", last ? (last->ecm ? "on" : "off") : "-");
-	buf_printf(out, "  Result:          OK\n");
-	buf_printf(out, "  Attempts:        %d\n",
-	           j->attempts > (int)n->nattempts ? j->attempts : (int)n->nattempts);
-	buf_printf(out, "  Job:             %lld\n", (long long)j->id);
-	buf_printf(out, "  Subject:         %s\n", notice_or(j->subject, "-"));
+		buf_printf(&t, "%d bit/s", last->bit_rate);
+	notice_report_line(out, "Speed:", buf_cstr(&t));
+	notice_report_line(out, "ECM:", last ? (last->ecm ? "on" : "off") : NULL);
+	notice_report_line(out, "Result:", "OK");
+	snprintf(num, sizeof(num), "%d", j->attempts > (int)n->nattempts ? j->attempts : (int)n->nattempts);
+	notice_report_line(out, "Attempts:", num);
+	snprintf(num, sizeof(num), "%lld", (long long)j->id);
+	notice_report_line(out, "Job:", num);
+	notice_report_line(out, "Subject:", j->subject);
 	buf_free(&t);
 }
 

@@ -60,7 +60,7 @@ static size_t template_utf8_cut(const char *s, size_t len, size_t max)
  * Append a value: valid UTF-8 (bad bytes become U+FFFD), bounded, and with control characters
  * replaced: by a space in the subject, by '?' in the body (but for line breaks and tabs).
  */
-static void template_put_value(struct buf *out, const char *value, bool subject)
+void template_put_value(struct buf *out, const char *value, bool subject)
 {
 	gchar *valid = g_utf8_make_valid(value, (gssize)strnlen(value, TEMPLATE_MAX_VALUE * 2));
 	size_t len = template_utf8_cut(valid, strlen(valid), TEMPLATE_MAX_VALUE);

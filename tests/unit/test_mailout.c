@@ -644,6 +644,9 @@ static void test_notices(void **state)
 	assert_non_null(strstr(text, "ECM:             off"));
 	assert_non_null(strstr(text, "Duration:        01:30"));
 	assert_non_null(strstr(text, "Attempts:        3"));
+	assert_non_null(strstr(text, "Remote station:  +49 30 123456 \n"));
+	assert_non_null(strstr(text, "Recipient:       J\xc3\xbcrgen\n"));
+	assert_non_null(strstr(text, "Company:         -\n"));
 	g_free(text);
 	GMimeObject *png = g_mime_multipart_get_part((GMimeMultipart *)human, 2);
 	assert_true(g_mime_content_type_is_type(g_mime_object_get_content_type(png), "image", "png"));
@@ -763,6 +766,10 @@ static void test_from_address(void **state)
 	(void)state;
 	mailout_from_address(&conf, &b);
 	assert_string_equal(buf_cstr(&b), "fax@example.com");
+	conf.mail_from = xstrdup("Fax Server <fax@example.org>");
+	mailout_from_address(&conf, &b);
+	assert_string_equal(buf_cstr(&b), "fax@example.org");
+	free(conf.mail_from);
 	conf.mail_from = xstrdup("");
 	mailout_from_address(&conf, &b);
 	assert_true(g_str_has_prefix(buf_cstr(&b), "faxgate@"));
