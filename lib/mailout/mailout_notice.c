@@ -224,8 +224,7 @@ static GMimeObject *notice_headers_part(const struct job *j)
 			if (*p != '\r')
 				buf_putc(&h, *p);
 		g_free(valid);
-		/* What was received may stop at the blank line or before it: one header section either way.
-		 */
+		/* Stored with or without the blank line after it: one header section either way. */
 		while (h.len && h.data[h.len - 1] == '\n')
 			h.len--;
 		buf_putc(&h, '\n');
