@@ -14,6 +14,7 @@
  *	faxctl [-c CONF] lines [--json]
  *	faxctl [-c CONF] events [--unhandled] [--limit N] [--json]
  *	faxctl [-c CONF] purge
+ *	faxctl [-c CONF] route NUMBER [SUBADDRESS]
  *	faxctl [-c CONF] sim call --file FAX.tif --to DID [--from CALLER] [--station ID] [--subaddress S]
  *		[--hangup-after-page N]
  *	faxctl [-c CONF] sim stats
@@ -59,6 +60,8 @@ static void faxctl_usage(FILE *f)
 	           "  events [--unhandled] [--limit N] [--json]\n"
 	           "                        what the admins must hear of (lines down and up), oldest first\n"
 	           "  purge                 archive and delete old jobs, faxes and events now\n"
+	           "  route NUMBER [SUBADDRESS]\n"
+	           "                        where a fax called to NUMBER would be mailed, and why\n"
 	           "  sim call --file FAX.tif --to DID [--from CALLER] [--station ID] [--subaddress S]\n"
 	           "           [--hangup-after-page N]\n"
 	           "                        a simulated fax machine calls faxd (faxsim)\n"
@@ -141,6 +144,8 @@ int main(int argc, char **argv)
 		rc = faxctl_events(&ctl, argc, argv);
 	else if (strcmp(cmd, "purge") == 0)
 		rc = faxctl_purge(&ctl, argc, argv);
+	else if (strcmp(cmd, "route") == 0)
+		rc = faxctl_route(&ctl, argc, argv);
 	else {
 		fprintf(stderr, "faxctl: unknown command '%s'\n", cmd);
 		faxctl_usage(stderr);
