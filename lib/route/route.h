@@ -34,8 +34,8 @@ struct router;
 int route_open(const struct conf *conf, struct router **r, struct buf *err);
 void route_close(struct router *r);
 /* Where a fax called to `called` (as the line gave it; may be NULL or "") with sub-address goes. */
-enum route_rc route_find(struct router *r, const char *called, const char *subaddress,
-                         struct route_result *out, struct buf *err);
+enum route_rc route_find(struct router *r, const char *called, const char *subaddress, struct route_result *out,
+                         struct buf *err);
 void route_result_free(struct route_result *res);
 const char *route_source_name(enum route_source s);
 
