@@ -64,6 +64,7 @@ bool route_number_e164(const struct conf *conf, const char *clean, char out[ROUT
 {
 	struct conf relaxed = *conf; /* a shallow copy: only pointers to constants are put in */
 	struct dialplan_number dn = {0};
+	enum dialplan_rc rc;
 	bool ok = false;
 
 	if (!clean || !clean[0])
@@ -72,14 +73,15 @@ bool route_number_e164(const struct conf *conf, const char *clean, char out[ROUT
 	relaxed.dial_allow_premium = true;
 	relaxed.dial_deny_prefixes = route_deny_none;
 	relaxed.dial_allow_prefixes = route_allow_all;
-	if (dialplan_resolve(&relaxed, clean, &dn, NULL) == DIALPLAN_OK && dn.e164 &&
-	    strlen(dn.e164) < ROUTE_NUMBER_SIZE) {
+	rc = dialplan_resolve(&relaxed, clean, &dn, NULL);
+	if (rc == DIALPLAN_OK && dn.e164 && strlen(dn.e164) < ROUTE_NUMBER_SIZE) {
 		strcpy(out, dn.e164);
 		ok = true;
-	} else if (clean[0] == '+' && route_number_digits(clean) <= E164_MAX_DIGITS && clean[1] != '0') {
+	} else if (rc == DIALPLAN_INTERNATIONAL && clean[0] == '+' &&
+	           route_number_digits(clean) <= E164_MAX_DIGITS) {
 		/*
-		 * Already international, but the dial plan could not make a dial string of it (no
-		 * dial_international_prefix): the number itself is still known.
+		 * A number of another country, read, but without dial_international_prefix the dial
+		 * plan cannot make a dial string of it: the number itself is still known.
 		 */
 		strcpy(out, clean);
 		ok = true;

@@ -1,0 +1,568 @@
+/*
+ * test_route.c - where received faxes go, without a directory server: numbers as people write
+ * them (cleaning, E.164 through the dial plan, last digits), inbound_routes parsing and its
+ * errors, the order (sub-address, number, directory, catch-all), routing codes, the catch-all
+ * and its fall-back to alert_to, a directory that cannot be reached (a temporary failure, never
+ * the catch-all), and the answer cache. tests/e2e/mailgate_route.sh covers a real slapd.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "conf/conf.h"
+#include "route/route.h"
+#include "route/route_cache.h"
+#include "route/route_int.h"
+#include "route/route_number.h"
+#include "util/log.h"
+#include "util/xalloc.h"
+
+/* Berlin's dial plan, then "key=value" pairs up to NULL. */
+static void conf_with(struct conf *c, ...)
+{
+	struct buf err = BUF_INIT;
+	const char *kv;
+	va_list ap;
+
+	assert_int_equal(conf_load(c, NULL, &err), 0);
+	assert_int_equal(cfg_set(conf_keys, c, "dial_country_code", "49", &err), 0);
+	assert_int_equal(cfg_set(conf_keys, c, "dial_area_code", "30", &err), 0);
+	va_start(ap, c);
+	while ((kv = va_arg(ap, const char *))) {
+		const char *eq = strchr(kv, '=');
+		char key[64];
+
+		assert_non_null(eq);
+		snprintf(key, sizeof(key), "%.*s", (int)(eq - kv), kv);
+		if (cfg_set(conf_keys, c, key, eq + 1, &err) < 0)
+			fail_msg("%s: %s", kv, buf_cstr(&err));
+	}
+	va_end(ap);
+	buf_free(&err);
+}
+
+static struct router *open_router(const struct conf *c)
+{
+	struct router *r = NULL;
+	struct buf err = BUF_INIT;
+
+	if (route_open(c, &r, &err) < 0)
+		fail_msg("route_open: %s", buf_cstr(&err));
+	buf_free(&err);
+	return r;
+}
+
+/* route_find must answer OK with source and exactly the addresses of want (blank-separated). */
+static void expect(struct router *r, const char *called, const char *sub, enum route_source source,
+                   const char *want, const char *note)
+{
+	struct route_result res;
+	struct buf err = BUF_INIT, got = BUF_INIT;
+
+	if (route_find(r, called, sub, &res, &err) != ROUTE_OK)
+		fail_msg("route %s/%s: %s", called ? called : "NULL", sub ? sub : "-", buf_cstr(&err));
+	for (size_t i = 0; i < res.n; i++)
+		buf_printf(&got, "%s%s", i ? " " : "", res.addrs[i]);
+	if (res.source != source || strcmp(buf_cstr(&got), want) != 0)
+		fail_msg("route %s/%s: %s [%s], not %s [%s] (%s)", called ? called : "NULL", sub ? sub : "-",
+		         route_source_name(res.source), buf_cstr(&got), route_source_name(source), want,
+		         res.note ? res.note : "");
+	assert_non_null(res.note);
+	if (note && !strstr(res.note, note))
+		fail_msg("route %s: note '%s' lacks '%s'", called ? called : "NULL", res.note, note);
+	route_result_free(&res);
+	buf_free(&err);
+	buf_free(&got);
+}
+
+static void test_number_clean(void **state)
+{
+	static const struct {
+		const char *in, *out; /* out NULL: refused */
+	} cases[] = {
+	    {"+49 30 1234-100", "+49301234100"},
+	    {"+49 (0)30 1234 100", "+49301234100"},
+	    {"+49 (30) 1234-201", "+49301234201"},
+	    {"(030) 1234 102", "0301234102"},
+	    {"0049 30 1234 103", "0049301234103"},
+	    {"030/1234-103", "0301234103"},
+	    {"  +49.30.1234.100\t", "+49301234100"},
+	    {"104", "104"},
+	    {"(0)30 1234", "0301234"}, /* only after a country code is (0) dropped */
+	    {"12345678901234567890", "12345678901234567890"},
+	    {"123456789012345678901", NULL},
+	    {"", NULL},
+	    {"+", NULL},
+	    {" - ", NULL},
+	    {"+49 30 1234 100 ext. 5", NULL},
+	    {"1+2", NULL},
+	    {"(030", NULL},
+	    {"030)", NULL},
+	    {"((030))", NULL},
+	    {"1*2", NULL},
+	    {"*)(mail=*", NULL},
+	};
+	char out[ROUTE_NUMBER_SIZE];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		bool ok = route_number_clean(cases[i].in, strlen(cases[i].in), out);
+
+		if (ok != (cases[i].out != NULL))
+			fail_msg("'%s': %s", cases[i].in, ok ? "accepted" : "refused");
+		if (ok && strcmp(out, cases[i].out) != 0)
+			fail_msg("'%s' -> '%s', not '%s'", cases[i].in, out, cases[i].out);
+	}
+	/* Only len bytes are read: "100" of "1000". */
+	assert_true(route_number_clean("1000", 3, out));
+	assert_string_equal(out, "100");
+}
+
+static void test_number_e164(void **state)
+{
+	static const struct {
+		const char *clean, *e164; /* e164 NULL: cannot be read */
+	} cases[] = {
+	    {"+49301234100", "+49301234100"},
+	    {"1234100", "+49301234100"},    /* local, in area 30 */
+	    {"0301234102", "+49301234102"}, /* national */
+	    {"0049301234103", "+49301234103"},
+	    {"0891234567", "+49891234567"},
+	    /* The dial policy does not apply: these may not be faxed to, but they are numbers. */
+	    {"00442079460123", "+442079460123"},
+	    {"+442079460123", "+442079460123"},
+	    {"09001234567", "+499001234567"},
+	    {"0", NULL},
+	    {"00", NULL},
+	    {"+999123", NULL},
+	};
+	struct conf c;
+	char out[ROUTE_NUMBER_SIZE];
+
+	(void)state;
+	conf_with(&c, "dial_allow_international=no", "dial_allow_premium=no", "dial_deny_prefixes=+4989",
+	          NULL);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		bool ok = route_number_e164(&c, cases[i].clean, out);
+
+		if (ok != (cases[i].e164 != NULL))
+			fail_msg("'%s': %s", cases[i].clean, ok ? out : "not read");
+		if (ok && strcmp(out, cases[i].e164) != 0)
+			fail_msg("'%s' -> '%s', not '%s'", cases[i].clean, out, cases[i].e164);
+	}
+	assert_true(route_number_is_local(&c, "1234100"));
+	assert_false(route_number_is_local(&c, "0301234100"));
+	assert_false(route_number_is_local(&c, "+49301234100"));
+	assert_false(route_number_is_local(&c, "0049301234100"));
+	conf_free(&c);
+
+	/* Without a country code only international numbers can be read. */
+	conf_with(&c, "dial_country_code=", "dial_area_code=", NULL);
+	assert_false(route_number_e164(&c, "1234100", out));
+	assert_true(route_number_e164(&c, "+49301234100", out));
+	assert_string_equal(out, "+49301234100");
+	conf_free(&c);
+	/* Without an international prefix the dial plan cannot dial abroad; the number is still read. */
+	conf_with(&c, "dial_international_prefix=", NULL);
+	assert_true(route_number_e164(&c, "+442079460123", out));
+	assert_string_equal(out, "+442079460123");
+	assert_false(route_number_e164(&c, "+999123", out));
+	assert_true(route_number_e164(&c, "0301234100", out));
+	assert_string_equal(out, "+49301234100");
+	conf_free(&c);
+}
+
+static void test_number_tail(void **state)
+{
+	(void)state;
+	assert_true(route_number_tail_equal("+49301234104", "104", 3));
+	assert_true(route_number_tail_equal("104", "+49899999104", 3));
+	assert_false(route_number_tail_equal("+49301234104", "105", 3));
+	assert_false(route_number_tail_equal("04", "+49301234104", 3)); /* too short */
+	assert_false(route_number_tail_equal("104", "104", 0));
+	assert_true(route_number_ends_with("+49301234100", "100"));
+	assert_true(route_number_ends_with("+49301234100", "1234100"));
+	assert_false(route_number_ends_with("+49301234100", "1100"));
+	assert_false(route_number_ends_with("100", "1234100"));
+	assert_int_equal(route_number_digits("+49301234100"), 11);
+}
+
+static void test_addresses(void **state)
+{
+	static const char *const good[] = {
+	    "anna@example.com", "a.b+fax@sub.example.co.uk", "x@localhost", "o'neil@example.com", "j@b-c.de",
+	};
+	static const char *const bad[] = {
+	    "",      "anna",          "@example.com", "anna@",     "anna@@example.com", "a..b@example.com",
+	    ".a@x",  "a.@x",          "a b@x",        "<a@x>",     "a@-x.com",          "a@x-.com",
+	    "a@x.",  "a@.x",          "a@x..y",       "a@x_y.com", "\"a\"@x",           "a@x,b@y",
+	    "a\n@x", "a@[127.0.0.1]",
+	};
+	char **v;
+	size_t n;
+	struct buf err = BUF_INIT;
+	char longaddr[300];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		if (!route_addr_ok(good[i], strlen(good[i])))
+			fail_msg("'%s' refused", good[i]);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (route_addr_ok(bad[i], strlen(bad[i])))
+			fail_msg("'%s' accepted", bad[i]);
+	memset(longaddr, 'a', sizeof(longaddr));
+	memcpy(longaddr + 250, "@x.de", 6);
+	assert_false(route_addr_ok(longaddr, strlen(longaddr)));
+
+	assert_int_equal(route_addr_list("alert_to", "a@x.de, b@y.de\tc@z.de", &v, &n, &err), 0);
+	assert_int_equal(n, 3);
+	assert_string_equal(v[2], "c@z.de");
+	route_addr_list_free(v, n);
+	assert_int_equal(route_addr_list("alert_to", "", &v, &n, &err), 0);
+	assert_int_equal(n, 0);
+	assert_null(v);
+	assert_int_equal(route_addr_list("inbound_catchall", "a@x.de nobody", &v, &n, &err), -1);
+	assert_null(v);
+	assert_non_null(strstr(buf_cstr(&err), "inbound_catchall: 'nobody'"));
+	buf_free(&err);
+}
+
+static void test_table_parse(void **state)
+{
+	static const struct {
+		const char *list;
+		long digits;
+		const char *word; /* quoted in the error */
+	} bad[] = {
+	    {"100", 0, "'100'"},
+	    {"100=", 0, "'100='"},
+	    {"=a@x.de", 0, "'=a@x.de'"},
+	    {"100=anna", 0, "'100=anna'"},
+	    {"1x0=a@x.de", 0, "'1x0=a@x.de'"},
+	    {"sub:=a@x.de", 0, "'sub:=a@x.de'"},
+	    {"sub:12a=a@x.de", 0, "'sub:12a=a@x.de'"},
+	    {"sub:123456789012345678901=a@x.de", 0, "'sub:123456789012345678901=a@x.de'"},
+	    {"a@x.de=100", 0, "'a@x.de=100'"},
+	    {"100=a@x.de 101=b@x", 0, NULL}, /* x is a (local) domain: fine */
+	    {"+49301234100=a@x.de 00=b@x.de", 0, "'00=b@x.de'"},
+	    {"+999123=a@x.de", 0, "'+999123=a@x.de'"},
+	    {"100=a@x.de 10=b@x.de", 3, "'10=b@x.de'"},
+	};
+	struct route_table t;
+	struct buf err = BUF_INIT;
+	struct conf c;
+
+	(void)state;
+	conf_with(&c, NULL);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		int rc = route_table_parse(&c, bad[i].list, bad[i].digits, &t, &err);
+
+		if (!bad[i].word) {
+			assert_int_equal(rc, 0);
+			route_table_free(&t);
+			continue;
+		}
+		if (rc != -1)
+			fail_msg("'%s' accepted", bad[i].list);
+		if (!strstr(buf_cstr(&err), bad[i].word) ||
+		    strncmp(buf_cstr(&err), "inbound_routes: ", 16) != 0)
+			fail_msg("'%s': error '%s' does not name %s", bad[i].list, buf_cstr(&err),
+			         bad[i].word);
+		assert_null(t.v);
+		buf_reset(&err);
+	}
+	/* A long word is quoted shortened. */
+	char longw[400];
+	memset(longw, '1', sizeof(longw) - 1);
+	longw[sizeof(longw) - 1] = '\0';
+	assert_int_equal(route_table_parse(&c, longw, 0, &t, &err), -1);
+	assert_true(strlen(buf_cstr(&err)) < 200);
+	buf_reset(&err);
+
+	assert_int_equal(route_table_parse(&c,
+	                                   "+49-30-1234-100=a@x.de, 0301234101=b@x.de\n100=c@x.de "
+	                                   "sub:12=d@x.de SUB:1 2=e@x.de",
+	                                   0, &t, &err),
+	                 -1); /* "SUB:1" and "2=e@x.de" are two words */
+	buf_reset(&err);
+	assert_int_equal(route_table_parse(&c,
+	                                   "+49-30-1234-100=a@x.de, 0301234101=b@x.de\n100=c@x.de "
+	                                   "sub:12=d@x.de SUB:12=e@x.de",
+	                                   0, &t, &err),
+	                 0);
+	assert_int_equal(t.n, 5);
+	assert_string_equal(t.v[0].e164, "+49301234100");
+	assert_false(t.v[0].local);
+	assert_string_equal(t.v[1].e164, "+49301234101");
+	assert_string_equal(t.v[2].key, "100");
+	assert_true(t.v[2].local);
+	assert_true(t.v[3].sub);
+	assert_string_equal(t.v[3].key, "12");
+	assert_true(t.v[4].sub);
+	assert_string_equal(t.v[4].addr, "e@x.de");
+	route_table_free(&t);
+	buf_free(&err);
+	conf_free(&c);
+}
+
+static void test_order(void **state)
+{
+	struct conf c;
+	struct router *r;
+
+	(void)state;
+	conf_with(&c,
+	          "inbound_routes=+49301234100=anna@example.com 0301234100=ANNA@example.com "
+	          "0301234100=team@example.com 100=reception@example.com 1234101=bernd@example.com "
+	          "sub:12=sales@example.com sub:12=boss@example.com sub:0012=other@example.com",
+	          "inbound_catchall=faxes@example.com", "alert_to=admin@example.com",
+	          /* a directory that is never asked: inbound_ldap is off */
+	          "ldap_uri=ldap://127.0.0.1:1/", "inbound_ldap=no", NULL);
+	r = open_router(&c);
+	/* Every writing of the number; duplicates (without case) once, in table order. */
+	expect(r, "+49301234100", NULL, ROUTE_TABLE, "anna@example.com team@example.com",
+	       "number +49301234100 in inbound_routes");
+	expect(r, "030 1234-100", "", ROUTE_TABLE, "anna@example.com team@example.com", NULL);
+	expect(r, "1234100", NULL, ROUTE_TABLE, "anna@example.com team@example.com", NULL);
+	/* "100" is an extension: for numbers ending in it that have no route of their own. */
+	expect(r, "+49309999100", NULL, ROUTE_TABLE, "reception@example.com", "100=reception@example.com");
+	expect(r, "100", NULL, ROUTE_TABLE, "reception@example.com", NULL);
+	expect(r, "+49 30 1234 101", NULL, ROUTE_TABLE, "bernd@example.com", NULL);
+	/* The sub-address first, whatever the number; sub-addresses are compared as written. */
+	expect(r, "+49301234100", "12", ROUTE_TABLE, "sales@example.com boss@example.com", "sub-address 12");
+	expect(r, NULL, " 1 2 ", ROUTE_TABLE, "sales@example.com boss@example.com", NULL);
+	expect(r, "+49301234100", "0012", ROUTE_TABLE, "other@example.com", NULL);
+	expect(r, "+49301234100", "13", ROUTE_TABLE, "anna@example.com team@example.com", NULL);
+	expect(r, "+49301234100", "1x", ROUTE_TABLE, "anna@example.com team@example.com", NULL);
+	/* Nothing matches: the catch-all. */
+	expect(r, "+49301234999", NULL, ROUTE_CATCHALL, "faxes@example.com",
+	       "number +49301234999: no route; catch-all (inbound_catchall)");
+	/* A route without prefix is also a number's last digits (an extension), in any area. */
+	expect(r, "+4940991234101", NULL, ROUTE_TABLE, "bernd@example.com", NULL);
+	expect(r, "+4940991234102", NULL, ROUTE_CATCHALL, "faxes@example.com", NULL);
+	expect(r, NULL, NULL, ROUTE_CATCHALL, "faxes@example.com", "no number called");
+	expect(r, "", "13", ROUTE_CATCHALL, "faxes@example.com", "no number called with a sub-address");
+	expect(r, "anonymous", NULL, ROUTE_CATCHALL, "faxes@example.com", "cannot be read");
+	route_close(r);
+	conf_free(&c);
+
+	/* No inbound_catchall: alert_to; neither: nowhere. */
+	conf_with(&c, "alert_to=admin@example.com, root@example.com", NULL);
+	r = open_router(&c);
+	expect(r, "+49301234100", NULL, ROUTE_CATCHALL, "admin@example.com root@example.com", "(alert_to)");
+	route_close(r);
+	conf_free(&c);
+	conf_with(&c, NULL);
+	r = open_router(&c);
+	expect(r, "+49301234100", NULL, ROUTE_NONE, "", "neither inbound_catchall nor alert_to");
+	route_close(r);
+	conf_free(&c);
+	assert_string_equal(route_source_name(ROUTE_NONE), "none");
+	assert_string_equal(route_source_name(ROUTE_CATCHALL), "catch-all");
+}
+
+static void test_match_digits(void **state)
+{
+	struct conf c;
+	struct router *r;
+	struct buf err = BUF_INIT;
+
+	(void)state;
+	conf_with(&c, "inbound_match_digits=3",
+	          "inbound_routes=+49301234100=anna@example.com 0301234101=bernd@example.com "
+	          "4102=carla@example.com",
+	          "inbound_catchall=faxes@example.com", NULL);
+	r = open_router(&c);
+	expect(r, "+49301234100", NULL, ROUTE_TABLE, "anna@example.com", "last 3 digits 100");
+	/* Only the last 3 digits count, on both sides, whatever the rest. */
+	expect(r, "100", NULL, ROUTE_TABLE, "anna@example.com", NULL);
+	expect(r, "+4940555100", NULL, ROUTE_TABLE, "anna@example.com", NULL);
+	expect(r, "5101", NULL, ROUTE_TABLE, "bernd@example.com", NULL);
+	expect(r, "102", NULL, ROUTE_TABLE, "carla@example.com", NULL);
+	expect(r, "10", NULL, ROUTE_CATCHALL, "faxes@example.com", NULL);
+	expect(r, "+49301234103", NULL, ROUTE_CATCHALL, "faxes@example.com", NULL);
+	route_close(r);
+	conf_free(&c);
+
+	/* A route with fewer digits than compared could never match: refused. */
+	conf_with(&c, "inbound_match_digits=4", "inbound_routes=100=anna@example.com", NULL);
+	r = (struct router *)1;
+	assert_int_equal(route_open(&c, &r, &err), -1);
+	assert_null(r);
+	assert_non_null(strstr(buf_cstr(&err), "'100=anna@example.com'"));
+	conf_free(&c);
+	buf_free(&err);
+}
+
+/* A directory that cannot be reached: ROUTE_TEMP, never the catch-all; the table still works. */
+static void test_directory_down(void **state)
+{
+	struct conf c;
+	struct router *r;
+	struct route_result res;
+	struct buf err = BUF_INIT;
+
+	(void)state;
+	conf_with(&c, "ldap_uri=ldap://127.0.0.1:1/", "ldap_base=DC=example,DC=com", "ldap_timeout=1s",
+	          "inbound_routes=0301234101=bernd@example.com sub:5=desk@example.com",
+	          "inbound_catchall=faxes@example.com", NULL);
+	r = open_router(&c);
+	assert_int_equal(route_find(r, "+49301234100", NULL, &res, &err), ROUTE_TEMP);
+	assert_int_equal(res.n, 0);
+	assert_null(res.addrs);
+	assert_non_null(strstr(buf_cstr(&err), "directory cannot be asked"));
+	buf_reset(&err);
+	/* Asked again at once: the same answer without waiting for the server. */
+	assert_int_equal(route_find(r, "+49301234999", NULL, &res, &err), ROUTE_TEMP);
+	assert_non_null(strstr(buf_cstr(&err), "not asked again yet"));
+	buf_reset(&err);
+	expect(r, "+49301234101", NULL, ROUTE_TABLE, "bernd@example.com", NULL);
+	expect(r, "+49301234100", "5", ROUTE_TABLE, "desk@example.com", NULL);
+	/* No number to look up: the directory is not needed for the catch-all. */
+	expect(r, NULL, NULL, ROUTE_CATCHALL, "faxes@example.com", NULL);
+	route_close(r);
+	conf_free(&c);
+	buf_free(&err);
+}
+
+static void test_bad_setup(void **state)
+{
+	static const char *const bad[][2] = {
+	    {"inbound_catchall", "faxes"},
+	    {"alert_to", "admin@example.com root"},
+	    {"ldap_uri", "http://example.com/"},
+	};
+	struct conf c;
+	struct router *r;
+	struct buf err = BUF_INIT;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		conf_with(&c, NULL);
+		assert_int_equal(cfg_set(conf_keys, &c, bad[i][0], bad[i][1], &err), 0);
+		r = (struct router *)1;
+		if (route_open(&c, &r, &err) != -1)
+			fail_msg("%s = %s accepted", bad[i][0], bad[i][1]);
+		assert_null(r);
+		assert_non_null(strstr(buf_cstr(&err), bad[i][0]));
+		buf_reset(&err);
+		conf_free(&c);
+	}
+	/* alert_to is not read when inbound_catchall is set. */
+	conf_with(&c, "inbound_catchall=faxes@example.com", NULL);
+	assert_int_equal(cfg_set(conf_keys, &c, "alert_to", "not an address", &err), 0);
+	assert_int_equal(route_open(&c, &r, &err), 0);
+	route_close(r);
+	route_close(NULL);
+	conf_free(&c);
+	buf_free(&err);
+}
+
+static void user(struct directory_user *u, const char *mail, bool disabled)
+{
+	u->dn = xasprintf("CN=%s", mail);
+	u->mail = xstrdup(mail);
+	u->name = NULL;
+	u->disabled = disabled;
+}
+
+static void test_cache(void **state)
+{
+	struct route_cache *c = route_cache_new(60, 3);
+	struct directory_user in[2], *out;
+	size_t n;
+	char key[16];
+
+	(void)state;
+	user(&in[0], "a@x.de", false);
+	user(&in[1], "b@x.de", true);
+	assert_false(route_cache_get(c, "+49301234100", 1000, &out, &n));
+	route_cache_put(c, "+49301234100", in, 2, 1000);
+	directory_user_free(&in[0]);
+	directory_user_free(&in[1]);
+	/* A copy: the caller's users are gone, the cache's are not. */
+	assert_true(route_cache_get(c, "+49301234100", 1059, &out, &n));
+	assert_int_equal(n, 2);
+	assert_string_equal(out[0].mail, "a@x.de");
+	assert_true(out[1].disabled);
+	assert_null(out[1].name);
+	directory_user_list_free(out, n);
+	/* Negative answers too. */
+	route_cache_put(c, "+49301234999", NULL, 0, 1000);
+	assert_true(route_cache_get(c, "+49301234999", 1000, &out, &n));
+	assert_int_equal(n, 0);
+	assert_null(out);
+	/* Expired: gone. */
+	assert_false(route_cache_get(c, "+49301234100", 1060, &out, &n));
+	assert_null(out);
+	assert_int_equal(route_cache_count(c), 1);
+	/* A clock that went back is no reason to believe an answer. */
+	assert_false(route_cache_get(c, "+49301234999", 999, &out, &n));
+	/* Bounded: the oldest goes. */
+	for (int i = 0; i < 10; i++) {
+		snprintf(key, sizeof(key), "+4930%d", i);
+		route_cache_put(c, key, NULL, 0, 2000 + i);
+		assert_true(route_cache_count(c) <= 3);
+	}
+	assert_true(route_cache_get(c, "+49309", 2010, &out, &n));
+	assert_false(route_cache_get(c, "+49306", 2010, &out, &n));
+	/* Stored again: replaced, not doubled. */
+	user(&in[0], "c@x.de", false);
+	route_cache_put(c, "+49309", in, 1, 2011);
+	directory_user_free(&in[0]);
+	assert_true(route_cache_get(c, "+49309", 2011, &out, &n));
+	assert_int_equal(n, 1);
+	assert_string_equal(out[0].mail, "c@x.de");
+	directory_user_list_free(out, n);
+	route_cache_free(c);
+
+	/* ttl 0: nothing is kept. */
+	c = route_cache_new(0, 3);
+	route_cache_put(c, "a", NULL, 0, 1000);
+	assert_false(route_cache_get(c, "a", 1000, &out, &n));
+	assert_int_equal(route_cache_count(c), 0);
+	route_cache_free(c);
+}
+
+/* Hostile numbers and sub-addresses from the line: no crash, no route from garbage. */
+static void test_hostile(void **state)
+{
+	struct conf c;
+	struct router *r;
+	char big[4096];
+
+	(void)state;
+	conf_with(&c, "inbound_routes=100=reception@example.com sub:1=desk@example.com",
+	          "inbound_catchall=faxes@example.com", NULL);
+	r = open_router(&c);
+	memset(big, '1', sizeof(big) - 4);
+	memcpy(big + sizeof(big) - 4, "100", 4);
+	expect(r, big, NULL, ROUTE_CATCHALL, "faxes@example.com", NULL);
+	expect(r, "100", big, ROUTE_TABLE, "reception@example.com", NULL);
+	expect(r, "\x01\x02", "\xff", ROUTE_CATCHALL, "faxes@example.com", NULL);
+	expect(r, "1*0*0", "1*", ROUTE_CATCHALL, "faxes@example.com", NULL);
+	route_close(r);
+	conf_free(&c);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_number_clean), cmocka_unit_test(test_number_e164),
+	    cmocka_unit_test(test_number_tail),  cmocka_unit_test(test_addresses),
+	    cmocka_unit_test(test_table_parse),  cmocka_unit_test(test_order),
+	    cmocka_unit_test(test_match_digits), cmocka_unit_test(test_directory_down),
+	    cmocka_unit_test(test_bad_setup),    cmocka_unit_test(test_cache),
+	    cmocka_unit_test(test_hostile),
+	};
+
+	log_open("test_route", LOG_TO_STDERR, "mail");
+	log_set_level(LOG_LVL_ERROR);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
