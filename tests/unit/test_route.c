@@ -4,6 +4,11 @@
  * errors, the order (sub-address, number, directory, catch-all), routing codes, the catch-all
  * and its fall-back to alert_to, a directory that cannot be reached (a temporary failure, never
  * the catch-all), and the answer cache. tests/e2e/mailgate_route.sh covers a real slapd.
+ *
+ * Also faxmailgate's inbound step (mailgate/inbound.c, compiled in here) against a SQLite queue:
+ * routed faxes become "mailed" with their mail in the outbox, oldest first and a bounded batch
+ * a round; unrouted ones "unrouted" with an event; damaged pages still reach the recipient; a
+ * directory that is down leaves the fax "new"; a fax another mailgate took is not mailed twice.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,11 +20,15 @@
 
 #include <cmocka.h>
 
+#include "../../mailgate/inbound.c"
 #include "conf/conf.h"
+#include "render/bitmap.h"
+#include "render/mmr.h"
 #include "route/route.h"
 #include "route/route_cache.h"
 #include "route/route_int.h"
 #include "route/route_number.h"
+#include "testdir.h"
 #include "util/log.h"
 #include "util/xalloc.h"
 
@@ -551,15 +560,269 @@ static void test_hostile(void **state)
 	conf_free(&c);
 }
 
+/* faxmailgate's inbound step against a SQLite queue. */
+struct gate {
+	char dir[64];
+	struct conf conf;
+	struct queue *q;
+	struct router *r;
+	struct mailgate mg;
+};
+
+static void gate_open(struct gate *g, const char *routes, const char *catchall, const char *ldap_uri)
+{
+	struct buf err = BUF_INIT, report = BUF_INIT;
+
+	memset(g, 0, sizeof(*g));
+	assert_int_equal(testdir_make(g->dir, sizeof(g->dir), "test_route"), 0);
+	conf_with(&g->conf, "mail_from=fax@example.com", NULL);
+	assert_int_equal(cfg_set(conf_keys, &g->conf, "inbound_routes", routes, &err), 0);
+	assert_int_equal(cfg_set(conf_keys, &g->conf, "inbound_catchall", catchall, &err), 0);
+	assert_int_equal(cfg_set(conf_keys, &g->conf, "ldap_uri", ldap_uri, &err), 0);
+	assert_int_equal(cfg_set(conf_keys, &g->conf, "ldap_timeout", "1s", &err), 0);
+	free(g->conf.db_path);
+	g->conf.db_path = xasprintf("%s/queue.db", g->dir);
+	g->conf.render_tmpdir = xstrdup(g->dir);
+	if (queue_upgrade(&g->conf, &report, &err) != QUEUE_OK ||
+	    queue_open(&g->conf, &g->q, &err) != QUEUE_OK)
+		fail_msg("queue: %s", buf_cstr(&err));
+	g->r = open_router(&g->conf);
+	g->mg.conf = &g->conf;
+	g->mg.q = g->q;
+	g->mg.router = g->r;
+	g->mg.owner = "test";
+	buf_free(&err);
+	buf_free(&report);
+}
+
+static void gate_close(struct gate *g)
+{
+	route_close(g->r);
+	queue_close(g->q);
+	conf_free(&g->conf);
+	testdir_remove(g->dir);
+}
+
+/* A received fax of npages real pages; page `broken` (1-based, 0 none) holds no data. */
+static int64_t gate_fax(struct gate *g, const char *called, const char *sub, int npages, int broken)
+{
+	struct fax_page_list pages = {0};
+	struct inbound in = {0};
+	struct buf err = BUF_INIT;
+	int bad[8] = {0};
+
+	assert_true(npages <= 8);
+	for (int i = 0; i < npages; i++) {
+		struct bitmap b;
+		struct fax_page p = {0};
+
+		bitmap_alloc(&b, 1728, 200);
+		memset(b.bits + b.stride * (size_t)(20 + i), 0xff, b.stride); /* a black line */
+		assert_int_equal(mmr_encode(&b, &p), 0);
+		bitmap_free(&b);
+		if (i + 1 == broken)
+			p.len = 0;
+		bad[i] = i == 0 ? 3 : 0;
+		fax_page_list_push(&pages, &p);
+	}
+	in.received = 1700000000;
+	in.started = 1699999940;
+	in.line = "sim0";
+	in.caller = "+4940555123";
+	in.called = (char *)called;
+	in.subaddress = (char *)sub;
+	in.remote_id = "CALLER 9";
+	in.resolution = 1;
+	if (queue_inbound_add(g->q, &in, &pages, bad, &err) != QUEUE_OK)
+		fail_msg("inbound_add: %s", buf_cstr(&err));
+	fax_page_list_free(&pages);
+	buf_free(&err);
+	return in.id;
+}
+
+static void gate_expect(struct gate *g, int64_t id, const char *status, const char *reason)
+{
+	struct inbound in;
+	struct buf err = BUF_INIT;
+
+	assert_int_equal(queue_inbound_get(g->q, id, &in, &err), QUEUE_OK);
+	if (strcmp(in.status, status) != 0)
+		fail_msg("fax %lld is %s, not %s (%s)", (long long)id, in.status, status,
+		         in.reason ? in.reason : "");
+	if (reason && (!in.reason || !strstr(in.reason, reason)))
+		fail_msg("fax %lld: reason '%s' lacks '%s'", (long long)id, in.reason ? in.reason : "",
+		         reason);
+	inbound_free(&in);
+	buf_free(&err);
+}
+
+/* The outbox mail about fax id (there must be exactly one), with its message. */
+static void gate_mail(struct gate *g, int64_t id, struct outbox_mail *out)
+{
+	struct outbox_mail *list;
+	size_t n, found = 0;
+	struct buf err = BUF_INIT;
+
+	assert_int_equal(queue_outbox_list(g->q, NULL, 0, &list, &n, &err), QUEUE_OK);
+	for (size_t i = 0; i < n; i++)
+		if (list[i].ref_id == id) {
+			found++;
+			assert_int_equal(queue_outbox_get(g->q, list[i].id, out, &err), QUEUE_OK);
+		}
+	outbox_list_free(list, n);
+	if (found != 1)
+		fail_msg("fax %lld has %zu mails in the outbox", (long long)id, found);
+	buf_free(&err);
+}
+
+static size_t gate_count(struct gate *g, bool events)
+{
+	struct buf err = BUF_INIT;
+	size_t n;
+
+	if (events) {
+		struct event *e;
+		assert_int_equal(queue_event_list(g->q, 0, false, 0, &e, &n, &err), QUEUE_OK);
+		event_list_free(e, n);
+	} else {
+		struct outbox_mail *m;
+		assert_int_equal(queue_outbox_list(g->q, NULL, 0, &m, &n, &err), QUEUE_OK);
+		outbox_list_free(m, n);
+	}
+	buf_free(&err);
+	return n;
+}
+
+static bool gate_event(struct gate *g, const char *kind, const char *text)
+{
+	struct buf err = BUF_INIT;
+	struct event *e;
+	size_t n;
+	bool found = false;
+
+	assert_int_equal(queue_event_list(g->q, 0, false, 0, &e, &n, &err), QUEUE_OK);
+	for (size_t i = 0; i < n; i++)
+		found = found || (strcmp(e[i].kind, kind) == 0 && e[i].text && strstr(e[i].text, text));
+	event_list_free(e, n);
+	buf_free(&err);
+	return found;
+}
+
+static void test_inbound(void **state)
+{
+	struct gate g;
+	struct outbox_mail m;
+	int64_t a, b, c, d;
+
+	(void)state;
+	gate_open(&g, "0301234100=anna@example.com 0301234100=team@example.com sub:9=desk@example.com", "",
+	          "");
+	a = gate_fax(&g, "+49301234100", NULL, 2, 0);
+	b = gate_fax(&g, "+49301234999", NULL, 1, 0); /* nobody, and no catch-all */
+	c = gate_fax(&g, "+49301234555", "9", 3, 2);  /* page 2 arrived broken */
+	d = gate_fax(&g, "+49301234100", NULL, 0, 0); /* no page at all */
+	assert_int_equal(mailgate_inbound(&g.mg), 4);
+
+	gate_expect(&g, a, "mailed", "inbound_routes");
+	gate_mail(&g, a, &m);
+	assert_string_equal(m.kind, "fax");
+	assert_string_equal(m.sender, "fax@example.com");
+	assert_string_equal(m.recipients, "anna@example.com team@example.com");
+	assert_string_equal(m.status, "pending");
+	assert_non_null(m.message_id);
+	assert_true(m.message.len > 0);
+	assert_non_null(strstr(buf_cstr(&m.message), m.message_id));
+	outbox_mail_free(&m);
+
+	gate_expect(&g, b, "unrouted", "no route");
+	assert_true(gate_event(&g, "fax_unrouted", "+49301234999"));
+
+	gate_expect(&g, c, "mailed", "sub-address 9");
+	gate_mail(&g, c, &m);
+	assert_string_equal(m.recipients, "desk@example.com");
+	assert_non_null(strstr(buf_cstr(&m.message), "pages not attached: 2"));
+	outbox_mail_free(&m);
+	assert_true(gate_event(&g, "fax_damaged", "desk@example.com"));
+
+	gate_expect(&g, d, "mailed", NULL);
+	assert_false(gate_event(&g, "fax_damaged", "fax 4 "));
+
+	/* Nothing new: nothing done, nothing mailed twice. */
+	assert_int_equal(mailgate_inbound(&g.mg), 0);
+	assert_int_equal(gate_count(&g, false), 3);
+	assert_int_equal(gate_count(&g, true), 2);
+
+	/* Another mailgate moved the fax first: this one's mail is rolled back. */
+	struct inbound in = {.id = a, .caller = "x", .called = "y"};
+	struct outbox_mail again = {.kind = inbound_kind_fax,
+	                            .ref_id = a,
+	                            .sender = "",
+	                            .recipients = "x@example.com",
+	                            .message_id = "<again@example.com>"};
+	buf_puts(&again.message, "Subject: again\n\nagain\n");
+	assert_int_equal(inbound_store(&g.mg, &in, "mailed", "again", &again, NULL, NULL), 0);
+	buf_free(&again.message);
+	assert_int_equal(gate_count(&g, false), 3);
+	gate_close(&g);
+}
+
+/* Oldest first, a bounded batch a round. */
+static void test_inbound_batch(void **state)
+{
+	struct gate g;
+	int64_t first = 0, last = 0;
+
+	(void)state;
+	gate_open(&g, "", "faxes@example.com", "");
+	for (int i = 0; i < INBOUND_BATCH + 5; i++) {
+		last = gate_fax(&g, "+49301234100", NULL, 1, 0);
+		if (i == 0)
+			first = last;
+	}
+	assert_int_equal(mailgate_inbound(&g.mg), INBOUND_BATCH);
+	gate_expect(&g, first, "mailed", "catch-all");
+	gate_expect(&g, first + INBOUND_BATCH - 1, "mailed", NULL);
+	gate_expect(&g, first + INBOUND_BATCH, "new", NULL);
+	gate_expect(&g, last, "new", NULL);
+	assert_int_equal(mailgate_inbound(&g.mg), 5);
+	gate_expect(&g, last, "mailed", NULL);
+	assert_int_equal(mailgate_inbound(&g.mg), 0);
+	gate_close(&g);
+}
+
+/* The directory is down: the fax waits, even with a catch-all; the table still routes. */
+static void test_inbound_directory_down(void **state)
+{
+	struct gate g;
+	int64_t a, b;
+
+	(void)state;
+	gate_open(&g, "0301234101=bernd@example.com", "faxes@example.com", "ldap://127.0.0.1:1/");
+	a = gate_fax(&g, "+49301234100", NULL, 1, 0);
+	b = gate_fax(&g, "+49301234101", NULL, 1, 0);
+	assert_int_equal(mailgate_inbound(&g.mg), 1);
+	gate_expect(&g, a, "new", NULL);
+	gate_expect(&g, b, "mailed", NULL);
+	assert_int_equal(mailgate_inbound(&g.mg), 0);
+	gate_expect(&g, a, "new", NULL);
+	assert_int_equal(gate_count(&g, false), 1);
+	assert_int_equal(gate_count(&g, true), 0);
+	/* Without a database nothing is tried. */
+	g.mg.q = NULL;
+	assert_int_equal(mailgate_inbound(&g.mg), 0);
+	gate_close(&g);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_number_clean), cmocka_unit_test(test_number_e164),
-	    cmocka_unit_test(test_number_tail),  cmocka_unit_test(test_addresses),
-	    cmocka_unit_test(test_table_parse),  cmocka_unit_test(test_order),
-	    cmocka_unit_test(test_match_digits), cmocka_unit_test(test_directory_down),
-	    cmocka_unit_test(test_bad_setup),    cmocka_unit_test(test_cache),
-	    cmocka_unit_test(test_hostile),
+	    cmocka_unit_test(test_number_clean),  cmocka_unit_test(test_number_e164),
+	    cmocka_unit_test(test_number_tail),   cmocka_unit_test(test_addresses),
+	    cmocka_unit_test(test_table_parse),   cmocka_unit_test(test_order),
+	    cmocka_unit_test(test_match_digits),  cmocka_unit_test(test_directory_down),
+	    cmocka_unit_test(test_bad_setup),     cmocka_unit_test(test_cache),
+	    cmocka_unit_test(test_hostile),       cmocka_unit_test(test_inbound),
+	    cmocka_unit_test(test_inbound_batch), cmocka_unit_test(test_inbound_directory_down),
 	};
 
 	log_open("test_route", LOG_TO_STDERR, "mail");
