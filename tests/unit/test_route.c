@@ -486,7 +486,7 @@ static void test_cache(void **state)
 	struct route_cache *c = route_cache_new(60, 3);
 	struct directory_user in[2], *out;
 	size_t n;
-	char key[16];
+	char key[32];
 
 	(void)state;
 	user(&in[0], "a@x.de", false);
@@ -582,6 +582,7 @@ static void gate_open(struct gate *g, const char *routes, const char *catchall, 
 	assert_int_equal(cfg_set(conf_keys, &g->conf, "ldap_timeout", "1s", &err), 0);
 	free(g->conf.db_path);
 	g->conf.db_path = xasprintf("%s/queue.db", g->dir);
+	free(g->conf.render_tmpdir);
 	g->conf.render_tmpdir = xstrdup(g->dir);
 	if (queue_upgrade(&g->conf, &report, &err) != QUEUE_OK ||
 	    queue_open(&g->conf, &g->q, &err) != QUEUE_OK)
