@@ -40,10 +40,32 @@
 
 static char inbound_kind_fax[] = "fax";
 
-/* A value from the remote side, for logs: bounded, "-" when empty. */
-static const char *inbound_show(const char *s)
+/* A value from the remote side, for logs and events: bounded, printable ASCII, "-" when empty. */
+static void inbound_put(struct buf *out, const char *s)
 {
-	return s && s[0] ? s : "-";
+	size_t i;
+
+	if (!s || !s[0]) {
+		buf_putc(out, '-');
+		return;
+	}
+	for (i = 0; s[i] && i < INBOUND_SHOW; i++)
+		buf_putc(out, s[i] > 0x20 && s[i] < 0x7f ? s[i] : s[i] == ' ' ? ' ' : '?');
+	if (s[i])
+		buf_puts(out, "...");
+}
+
+/* "fax 12 from +4940555123 to +49301234100 sub-address 9" */
+static void inbound_who(const struct inbound *in, struct buf *out)
+{
+	buf_printf(out, "fax %" PRId64 " from ", in->id);
+	inbound_put(out, in->caller);
+	buf_puts(out, " to ");
+	inbound_put(out, in->called);
+	if (in->subaddress && in->subaddress[0]) {
+		buf_puts(out, " sub-address ");
+		inbound_put(out, in->subaddress);
+	}
 }
 
 static enum queue_rc inbound_rollback(struct mailgate *mg, enum queue_rc rc)
@@ -98,10 +120,7 @@ static int inbound_store(struct mailgate *mg, const struct inbound *in, const ch
 /* The fax's words for admins: "fax 12 from +4940555123 to +49301234100 (3 pages)". */
 static void inbound_describe(const struct inbound *in, struct buf *out)
 {
-	buf_printf(out, "fax %" PRId64 " from %.*s to %.*s", in->id, INBOUND_SHOW, inbound_show(in->caller),
-	           INBOUND_SHOW, inbound_show(in->called));
-	if (in->subaddress && in->subaddress[0])
-		buf_printf(out, " sub-address %.*s", INBOUND_SHOW, in->subaddress);
+	inbound_who(in, out);
 	buf_printf(out, " (%d page%s%s)", in->pages, in->pages == 1 ? "" : "s",
 	           in->partial ? ", incomplete" : "");
 }
@@ -221,13 +240,15 @@ static int inbound_send(struct mailgate *mg, const struct inbound *in, const str
 	}
 	rc = inbound_store(mg, in, "mailed", rt->note, &m, damaged->len ? "fax_damaged" : NULL,
 	                   buf_cstr(&text));
-	if (rc == 1)
-		log_notice("fax %" PRId64 " from %.*s to %.*s%s%.*s: mail %s to %s (%s: %s)%s%s", in->id,
-		           INBOUND_SHOW, inbound_show(in->caller), INBOUND_SHOW, inbound_show(in->called),
-		           in->subaddress && in->subaddress[0] ? " sub-address " : "", INBOUND_SHOW,
-		           in->subaddress ? in->subaddress : "", mail->message_id, m.recipients,
+	if (rc == 1) {
+		struct buf who = BUF_INIT;
+
+		inbound_who(in, &who);
+		log_notice("%s: mail %s to %s (%s: %s)%s%s", buf_cstr(&who), mail->message_id, m.recipients,
 		           route_source_name(rt->source), rt->note ? rt->note : "", damaged->len ? "; " : "",
 		           damaged->len ? damaged->data : "");
+		buf_free(&who);
+	}
 	if (rc == 1 && damaged->len)
 		log_warning("%s", buf_cstr(&text));
 	free(m.recipients);
@@ -247,8 +268,9 @@ static int inbound_one(struct mailgate *mg, const struct inbound *in)
 	enum queue_rc qrc;
 
 	if (route_find(mg->router, in->called, in->subaddress, &rt, &err) == ROUTE_TEMP) {
-		log_warning("fax %" PRId64 " from %.*s to %.*s waits: %s", in->id, INBOUND_SHOW,
-		            inbound_show(in->caller), INBOUND_SHOW, inbound_show(in->called), buf_cstr(&err));
+		inbound_who(in, &text);
+		log_warning("%s waits: %s", buf_cstr(&text), buf_cstr(&err));
+		buf_free(&text);
 		buf_free(&err);
 		return 0;
 	}

@@ -201,7 +201,8 @@ static bool route_by_subaddress(const struct router *r, const char *subaddress, 
 		return false;
 	if (strlen(subaddress) > ROUTE_INPUT_MAX ||
 	    !route_subaddress_clean(subaddress, strlen(subaddress), sub)) {
-		log_info("route: sub-address '%.*s' is not digits: not looked up", 24, subaddress);
+		log_info("route: a sub-address of %zu characters that are not all digits: not looked up",
+		         strlen(subaddress));
 		return false;
 	}
 	for (size_t i = 0; i < r->table.n; i++)
@@ -339,7 +340,7 @@ enum route_rc route_find(struct router *r, const char *called, const char *subad
 		c.e164_ok = c.clean_ok && route_number_e164(r->conf, c.clean, c.e164);
 	}
 	if (!c.clean_ok && c.given)
-		log_info("route: the number called '%.*s' is no number", 32, called);
+		log_info("route: the number called (%zu characters) is no number", strlen(called));
 	if (route_by_table(r, &c, out))
 		return ROUTE_OK;
 	if (r->dir && c.clean_ok) {
