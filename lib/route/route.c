@@ -33,7 +33,11 @@
 #define ROUTE_NOTE_NAME_MAX 64
 
 struct router {
-	const struct conf *conf;
+	/*
+	 * The dial plan's keys, copied: the caller's configuration may be moved or freed while the
+	 * router lives (faxmailgate's reload opens the router on a configuration it then copies).
+	 */
+	struct conf dial;
 	long match_digits;
 	struct route_table table;
 	struct directory *dir; /* NULL: no directory routing */
@@ -61,13 +65,39 @@ static time_t route_clock(void)
 	return ts.tv_sec + 1; /* never 0, which means "no failure" */
 }
 
+static char *route_strdup(const char *s)
+{
+	return s ? xstrdup(s) : NULL;
+}
+
+/* What reading numbers needs of the configuration: the dial plan's place and prefixes. */
+static void route_dial_copy(struct conf *dial, const struct conf *conf)
+{
+	memset(dial, 0, sizeof(*dial));
+	dial->dial_country_code = route_strdup(conf->dial_country_code);
+	dial->dial_area_code = route_strdup(conf->dial_area_code);
+	dial->dial_international_prefix = route_strdup(conf->dial_international_prefix);
+	dial->dial_national_prefix = route_strdup(conf->dial_national_prefix);
+	dial->dial_outside_prefix = route_strdup(conf->dial_outside_prefix);
+	dial->dial_local_without_area = conf->dial_local_without_area;
+}
+
+static void route_dial_free(struct conf *dial)
+{
+	free(dial->dial_country_code);
+	free(dial->dial_area_code);
+	free(dial->dial_international_prefix);
+	free(dial->dial_national_prefix);
+	free(dial->dial_outside_prefix);
+}
+
 int route_open(const struct conf *conf, struct router **rp, struct buf *err)
 {
 	struct router *r = xcalloc(1, sizeof(*r));
 	bool own = conf->inbound_catchall && conf->inbound_catchall[0];
 
 	*rp = NULL;
-	r->conf = conf;
+	route_dial_copy(&r->dial, conf);
 	r->match_digits = conf->inbound_match_digits;
 	if (route_table_parse(conf, conf->inbound_routes, r->match_digits, &r->table, err) < 0)
 		goto fail;
@@ -91,6 +121,7 @@ void route_close(struct router *r)
 	if (!r)
 		return;
 	route_table_free(&r->table);
+	route_dial_free(&r->dial);
 	route_addr_list_free(r->catchall, r->ncatchall);
 	directory_close(r->dir);
 	route_cache_free(r->cache);
@@ -252,7 +283,7 @@ static enum route_rc route_directory_users(struct router *r, const char *key, st
 		           (long)(now - r->dir_failed), r->dir_error ? r->dir_error : "?");
 		return ROUTE_TEMP;
 	}
-	drc = directory_find_fax(r->dir, r->conf, key, (int)r->match_digits, users, n, &why);
+	drc = directory_find_fax(r->dir, &r->dial, key, (int)r->match_digits, users, n, &why);
 	if (drc == DIRECTORY_ERR_TEMP) {
 		r->dir_failed = now;
 		free(r->dir_error);
@@ -337,7 +368,7 @@ enum route_rc route_find(struct router *r, const char *called, const char *subad
 	c.given = called && called[0];
 	if (c.given && strlen(called) <= ROUTE_INPUT_MAX) {
 		c.clean_ok = route_number_clean(called, strlen(called), c.clean);
-		c.e164_ok = c.clean_ok && route_number_e164(r->conf, c.clean, c.e164);
+		c.e164_ok = c.clean_ok && route_number_e164(&r->dial, c.clean, c.e164);
 	}
 	if (!c.clean_ok && c.given)
 		log_info("route: the number called (%zu characters) is no number", strlen(called));

@@ -540,6 +540,23 @@ static void test_cache(void **state)
 	route_cache_free(c);
 }
 
+/* The router keeps nothing of the configuration it was opened with (faxmailgate's reload moves it). */
+static void test_conf_gone(void **state)
+{
+	struct conf c;
+	struct router *r;
+
+	(void)state;
+	conf_with(&c, "inbound_routes=0301234101=bernd@example.com", "inbound_catchall=faxes@example.com",
+	          NULL);
+	r = open_router(&c);
+	conf_free(&c);
+	memset(&c, 0x5a, sizeof(c));
+	expect(r, "1234101", NULL, ROUTE_TABLE, "bernd@example.com", "number +49301234101");
+	expect(r, "+49301234102", NULL, ROUTE_CATCHALL, "faxes@example.com", NULL);
+	route_close(r);
+}
+
 /* Hostile numbers and sub-addresses from the line: no crash, no route from garbage. */
 static void test_hostile(void **state)
 {
@@ -857,13 +874,21 @@ static void test_inbound_directory_down(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_number_clean),  cmocka_unit_test(test_number_e164),
-	    cmocka_unit_test(test_number_tail),   cmocka_unit_test(test_addresses),
-	    cmocka_unit_test(test_table_parse),   cmocka_unit_test(test_order),
-	    cmocka_unit_test(test_match_digits),  cmocka_unit_test(test_directory_down),
-	    cmocka_unit_test(test_bad_setup),     cmocka_unit_test(test_cache),
-	    cmocka_unit_test(test_hostile),       cmocka_unit_test(test_inbound),
-	    cmocka_unit_test(test_inbound_batch), cmocka_unit_test(test_inbound_directory_down),
+	    cmocka_unit_test(test_number_clean),
+	    cmocka_unit_test(test_number_e164),
+	    cmocka_unit_test(test_number_tail),
+	    cmocka_unit_test(test_addresses),
+	    cmocka_unit_test(test_table_parse),
+	    cmocka_unit_test(test_order),
+	    cmocka_unit_test(test_match_digits),
+	    cmocka_unit_test(test_directory_down),
+	    cmocka_unit_test(test_bad_setup),
+	    cmocka_unit_test(test_cache),
+	    cmocka_unit_test(test_hostile),
+	    cmocka_unit_test(test_conf_gone),
+	    cmocka_unit_test(test_inbound),
+	    cmocka_unit_test(test_inbound_batch),
+	    cmocka_unit_test(test_inbound_directory_down),
 	};
 
 	log_open("test_route", LOG_TO_STDERR, "mail");
