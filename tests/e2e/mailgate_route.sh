@@ -8,12 +8,17 @@
 # nowhere: exit 1); a routing code (inbound_match_digits = 3) finds a user whose entry says only
 # "104"; sub-address routes, then number routes, come before the directory; a directory that is
 # down is a temporary failure (exit 4), never the catch-all, and the password appears nowhere;
-# StartTLS and ldaps://; faxctl config check names a bad inbound_routes entry.
+# StartTLS and ldaps://; faxctl config check names a bad inbound_routes entry. Then faxmailgate
+# itself (one pass, -1) on received faxes stored with queue_add: each routed fax "mailed" with one
+# mail in the outbox to its mailboxes, an unrouted one "unrouted" with an event, and with the
+# directory down the faxes it must route stay "new" until it is back.
 # Uses tests/e2e/slapd.sh and the fixtures tests/fixtures/ldap/ad.ldif and domino.ldif.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 build=${FAXGATE_BUILD:-$top/build}
 faxctl=$build/bin/faxctl
+faxmailgate=$build/bin/faxmailgate
+queue_add=$build/tools/queue_add
 . "$top/tests/e2e/slapd.sh"
 
 fail() {
@@ -21,7 +26,9 @@ fail() {
 	exit 1
 }
 slapd_available || fail "slapd, slapadd or ldapsearch not installed (run scripts/deps)"
-[ -x "$faxctl" ] || fail "$faxctl is not built"
+for f in "$faxctl" "$faxmailgate" "$queue_add"; do
+	[ -x "$f" ] || fail "$f is not built"
+done
 
 tmp=$(mktemp -d)
 trap 'slapd_stop; rm -rf "$tmp"' EXIT
@@ -58,7 +65,7 @@ route() {
 	grep -qx "route: $source" "$tmp/out" || fail "route $*: not by $source: $(cat "$tmp/out")"
 	got=$(sed -n 's/^to: //p' "$tmp/out" | sort | tr '\n' ' ')
 	want=
-	[ -z "$to" ] || want=$(printf '%s\n' $to | sort | tr '\n' ' ')
+	[ -z "$to" ] || want=$(tr ' ' '\n' <<<"$to" | sort | tr '\n' ' ')
 	[ "$got" = "$want" ] || fail "route $*: to '$got', not '$want': $(cat "$tmp/out")"
 	grep -Eq "^note: .*$note" "$tmp/out" || fail "route $*: note lacks /$note/: $(cat "$tmp/out")"
 	echo "ok: $* -> $source $got($(sed -n 's/^note: //p' "$tmp/out"))"
@@ -187,6 +194,71 @@ temp "$ad" +49301234999
 temp "$code" 104
 # The table needs no directory.
 route "$table" 0 table desk@example.com 'inbound_routes' +49301234101 78
+
+echo "== faxmailgate: received faxes into the outbox"
+# The relay is a closed port: the mails stay in the outbox, where they are looked at.
+gate=$(conf gate "${ad_dir[@]}" "db_path = $tmp/queue.db" "alert_to = " "mail_from = fax@example.com" \
+	"smtp_relay = 127.0.0.1:1" "inbound_routes = 0301234101=desk@example.com")
+"$faxctl" -c "$gate" db upgrade >/dev/null 2>&1 || fail "faxctl db upgrade"
+# fax NUMBER: a received fax of 2 pages to NUMBER (queue_add gives it sub-address 7); prints its id.
+fax() {
+	"$queue_add" -c "$gate" -i -p 2 "$1" 2>>"$tmp/queue_add.log" || fail "queue_add -i $1"
+}
+# pass: one faxmailgate pass, which must end well.
+pass() {
+	"$faxmailgate" -1 -c "$gate" >>"$tmp/mailgate.log" 2>&1 || fail "faxmailgate -1: $(tail -n 20 "$tmp/mailgate.log")"
+}
+# status ID WANT: the received fax's status.
+status() {
+	local got
+	got=$("$faxctl" -c "$gate" inbound --json "$1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["status"])')
+	[ "$got" = "$2" ] || fail "fax $1 is $got, not $2: $(tail -n 20 "$tmp/mailgate.log")"
+}
+# mailed ID 'TO...': the fax is mailed, with exactly one fax mail in the outbox, to exactly TO.
+mailed() {
+	local got
+	status "$1" mailed
+	got=$("$faxctl" -c "$gate" outbox --json --limit 0 | python3 -c '
+import json, sys
+ref = int(sys.argv[1])
+mails = [m for m in json.load(sys.stdin) if m["kind"] == "fax" and m["ref_id"] == ref]
+assert len(mails) == 1, "%d fax mails for fax %d" % (len(mails), ref)
+m = mails[0]
+assert m["sender"] == "fax@example.com", m["sender"]
+assert m["message_id"].startswith("<"), m["message_id"]
+print(" ".join(sorted(m["recipients"].split(" "))))' "$1") || fail "fax $1: outbox: $got"
+	[ "$got" = "$(tr ' ' '\n' <<<"$2" | sort | tr '\n' ' ' | sed 's/ $//')" ] || fail "fax $1 mailed to '$got', not '$2'"
+	echo "ok: fax $1 mailed to $got"
+}
+pass
+slapd_stop
+hugo=$(fax +49301234105)
+team=$(fax +49301234106)
+nobody=$(fax +49301234999)
+desk=$(fax +49301234101)
+pass
+# Only the table's fax went; the directory's wait, the unknown number too (the directory might know it).
+mailed "$desk" desk@example.com
+for id in "$hugo" "$team" "$nobody"; do status "$id" new; done
+grep -q "fax $hugo from .* waits: .*directory cannot be asked" "$tmp/mailgate.log" || fail "the wait is not logged: $(cat "$tmp/mailgate.log")"
+echo "ok: with the directory down, faxes $hugo $team $nobody wait"
+slapd_restart || fail "slapd does not start again"
+pass
+mailed "$hugo" hugo.lang@example.com
+mailed "$team" 'ilse.maier@example.com jonas.noll@example.com'
+status "$nobody" unrouted
+"$faxctl" -c "$gate" events --json | python3 -c '
+import json, sys
+ev = [e for e in json.load(sys.stdin) if e["kind"] == "fax_unrouted" and e["subject"] == "fax " + sys.argv[1]]
+assert len(ev) == 1 and "+49301234999" in ev[0]["text"], ev' "$nobody" || fail "no fax_unrouted event for fax $nobody"
+echo "ok: fax $nobody unrouted, with an event"
+# Nothing is mailed twice.
+pass
+[ "$("$faxctl" -c "$gate" outbox --json --limit 0 | python3 -c 'import json,sys; print(sum(m["kind"] == "fax" for m in json.load(sys.stdin)))')" = 3 ] ||
+	fail "a second pass mailed again"
+grep -q "fax $team from +4940555123 to +49301234106 sub-address 7: mail <.*> to .*(directory: number +49301234106 in the directory" \
+	"$tmp/mailgate.log" || fail "the fax's mail is not logged with its route: $(cat "$tmp/mailgate.log")"
+cat "$tmp/mailgate.log" >>"$tmp/all-output"
 
 grep -qF "$SLAPD_BIND_PASSWORD" "$tmp/all-output" && fail "the service account's password appears in the output"
 echo "mailgate_route: ok"
