@@ -394,8 +394,8 @@ void alert_state_free(struct alert_state *a);
 void alert_list_free(struct alert_state *a, size_t n);
 
 /*
- * Queue health for alerts and the daily summary: jobs waiting (queued or sending) and the creation
- * time of the oldest (0 when none); jobs sent and failed, and faxes received, since `since`.
+ * Queue health for alerts and the daily summary: jobs waiting (queued or sending) and since when
+ * the longest-waiting one was due (its creation, or its send_after if later; 0 when none); jobs sent and failed, and faxes received, since `since`.
  */
 struct queue_stats {
 	long waiting;

@@ -113,7 +113,9 @@ enum queue_rc queue_stats(struct queue *q, int64_t since, struct queue_stats *ou
 	rc = q->ops->query(
 	    q,
 	    "SELECT (SELECT COUNT(*) FROM jobs WHERE status IN ('queued', 'sending')), "
-	    "(SELECT COALESCE(MIN(created), 0) FROM jobs WHERE status IN ('queued', 'sending')), "
+	    /* waiting since it was due: a fax the sender scheduled for later is not late before then */
+	    "(SELECT COALESCE(MIN(CASE WHEN send_after > created THEN send_after ELSE created END), 0) "
+	    "FROM jobs WHERE status IN ('queued', 'sending')), "
 	    "(SELECT COUNT(*) FROM jobs WHERE status = 'sent' AND finished >= $1), "
 	    "(SELECT COUNT(*) FROM jobs WHERE status = 'failed' AND finished >= $1), "
 	    "(SELECT COUNT(*) FROM inbound WHERE received >= $1)",
