@@ -3,8 +3,8 @@
 #   make            build everything into build/ (programs in build/bin, helper in build/libexec)
 #   make check      install missing Debian packages, build with ASan+UBSan into build-san/, run all tests
 #   make demo       install what is missing, build, run the gateway end to end on its defaults
-#   make bench      run the rendering, the mail filter and the fax daemon benchmarks (see
-#                   docs/performance.md); make bench-milter, make bench-faxd run one alone
+#   make bench      run the rendering, mail filter, fax daemon and mail gateway benchmarks (see
+#                   docs/performance.md); make bench-milter, bench-faxd, bench-mailgate run one alone
 #   make install    install under $(DESTDIR)$(PREFIX)
 #   make deps       install the Debian packages faxgate needs (idempotent)
 #
@@ -58,7 +58,7 @@ UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 TOOL_SRC   := $(wildcard tests/tools/*.c)
 TOOL_BIN   := $(TOOL_SRC:tests/tools/%.c=$(B)/tools/%)
 
-.PHONY: all check unit e2e bench bench-milter bench-faxd install deps clean format demo
+.PHONY: all check unit e2e bench bench-milter bench-faxd bench-mailgate install deps clean format demo
 .SECONDARY:
 
 all: $(BIN) $(HELPER) $(UNIT_BIN) $(TOOL_BIN)
@@ -132,12 +132,16 @@ bench: deps all
 	FAXGATE_BUILD=$(CURDIR)/$(B) bench/run
 	FAXGATE_BUILD=$(CURDIR)/$(B) bench/milter
 	FAXGATE_BUILD=$(CURDIR)/$(B) bench/faxd
+	FAXGATE_BUILD=$(CURDIR)/$(B) bench/mailgate
 
 bench-milter: deps all
 	FAXGATE_BUILD=$(CURDIR)/$(B) bench/milter
 
 bench-faxd: deps all
 	FAXGATE_BUILD=$(CURDIR)/$(B) bench/faxd
+
+bench-mailgate: deps all
+	FAXGATE_BUILD=$(CURDIR)/$(B) bench/mailgate
 
 deps:
 	scripts/deps

@@ -1,6 +1,7 @@
 /*
  * cmd_purge.c - `faxctl purge`: archive jobs finished archive_days ago and delete what is older
- * than purge_days (archived jobs with their pages and attempts, delivered faxes, events) now,
+ * than purge_days (archived jobs with their pages and attempts, delivered faxes, events, mails the
+ * outbox sent or gave up on) now,
  * rather than waiting for faxd's daily purge.
  *
  * Exit status: 0 done, 1 the database cannot be used (nothing changed), 2 bad command line.
@@ -32,9 +33,10 @@ int faxctl_purge(struct faxctl *ctl, int argc, char **argv)
 		buf_free(&err);
 		return FAXCTL_FAIL;
 	}
-	printf("archived %ld jobs finished %ld days ago or more\n"
-	       "deleted %ld archived jobs, %ld received faxes and %ld events older than %ld days\n",
-	       n.archived, ctl->conf.archive_days, n.jobs, n.inbound, n.events, ctl->conf.purge_days);
+	printf(
+	    "archived %ld jobs finished %ld days ago or more\n"
+	    "deleted %ld archived jobs, %ld received faxes, %ld events and %ld mails older than %ld days\n",
+	    n.archived, ctl->conf.archive_days, n.jobs, n.inbound, n.events, n.mails, ctl->conf.purge_days);
 	buf_free(&err);
 	return FAXCTL_OK;
 }

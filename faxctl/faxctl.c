@@ -14,6 +14,8 @@
  *	faxctl [-c CONF] lines [--json]
  *	faxctl [-c CONF] events [--unhandled] [--limit N] [--json]
  *	faxctl [-c CONF] purge
+ *	faxctl [-c CONF] outbox [--status S] [--limit N] [--json] | outbox [--json] ID
+ *	faxctl [-c CONF] outbox ID --message
  *	faxctl [-c CONF] sim call --file FAX.tif --to DID [--from CALLER] [--station ID] [--subaddress S]
  *		[--hangup-after-page N]
  *	faxctl [-c CONF] sim stats
@@ -58,7 +60,9 @@ static void faxctl_usage(FILE *f)
 	           "  lines [--json]        what each line of each fax server is doing\n"
 	           "  events [--unhandled] [--limit N] [--json]\n"
 	           "                        what the admins must hear of (lines down and up), oldest first\n"
-	           "  purge                 archive and delete old jobs, faxes and events now\n"
+	           "  purge                 archive and delete old jobs, faxes, events and mails now\n"
+	           "  outbox [--status pending|sent|failed] [--limit N] [--json] | outbox [--json] ID\n"
+	           "                        the mails faxmailgate sends; ID --message: one as stored\n"
 	           "  sim call --file FAX.tif --to DID [--from CALLER] [--station ID] [--subaddress S]\n"
 	           "           [--hangup-after-page N]\n"
 	           "                        a simulated fax machine calls faxd (faxsim)\n"
@@ -141,6 +145,8 @@ int main(int argc, char **argv)
 		rc = faxctl_events(&ctl, argc, argv);
 	else if (strcmp(cmd, "purge") == 0)
 		rc = faxctl_purge(&ctl, argc, argv);
+	else if (strcmp(cmd, "outbox") == 0)
+		rc = faxctl_outbox(&ctl, argc, argv);
 	else {
 		fprintf(stderr, "faxctl: unknown command '%s'\n", cmd);
 		faxctl_usage(stderr);

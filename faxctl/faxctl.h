@@ -36,6 +36,7 @@ int faxctl_inbound(struct faxctl *ctl, int argc, char **argv);
 int faxctl_lines(struct faxctl *ctl, int argc, char **argv);
 int faxctl_events(struct faxctl *ctl, int argc, char **argv);
 int faxctl_purge(struct faxctl *ctl, int argc, char **argv);
+int faxctl_outbox(struct faxctl *ctl, int argc, char **argv); /* cmd_outbox.c */
 /* sim call, sim stats: the simulated telephone network (cmd_sim.c) */
 int faxctl_sim(struct faxctl *ctl, int argc, char **argv);
 /* Load ctl->conf from -c or the default path (defaults only when no file exists and none was named). */

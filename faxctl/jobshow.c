@@ -89,7 +89,11 @@ void jobshow_fields(FILE *f, const struct job *j)
 			jobshow_time(f, *(const int64_t *)v);
 			break;
 		case JOB_FIELD_TEXT:
-			jobshow_text(f, *(char *const *)v, 0);
+			/* the mail's whole header section is for --json; here its size says it is there */
+			if (v == &j->headers && j->headers)
+				fprintf(f, "(%zu bytes: faxctl job --json)", strlen(j->headers));
+			else
+				jobshow_text(f, *(char *const *)v, 0);
 			break;
 		case JOB_FIELD_STATUS:
 			fputs(queue_status_name(*(const enum job_status *)v), f);

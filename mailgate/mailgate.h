@@ -21,11 +21,11 @@ struct alerts; /* alerts.c's state: rate limit, last checks */
 
 struct mailgate {
 	const struct conf *conf;
-	struct queue *q;        /* NULL while the database cannot be reached */
-	struct router *router;  /* routing of received faxes */
+	struct queue *q;       /* NULL while the database cannot be reached */
+	struct router *router; /* routing of received faxes */
 	struct alerts *alerts;
-	const char *owner;      /* lease owner name of this mailgate (queue_server_name plus pid) */
-	int64_t now;            /* the loop's clock for this round, unix seconds */
+	const char *owner; /* lease owner name of this mailgate (queue_server_name plus pid) */
+	int64_t now;       /* the loop's clock for this round, unix seconds */
 };
 
 /*

@@ -194,6 +194,9 @@ static sfsistat eom_store(SMFICTX *ctx, struct session *s, struct eom_fax *f, st
 {
 	struct buf err = BUF_INIT;
 	sfsistat rc = SMFIS_CONTINUE;
+	/* The header section as received, for the notices; the queue keeps at most QUEUE_HEADERS_MAX. */
+	size_t hlen = s->header_len < s->msg.len ? s->header_len : s->msg.len;
+	char *headers = hlen ? xstrndup(s->msg.data, hlen) : NULL;
 
 	for (size_t i = 0; i < s->nrcpts && rc == SMFIS_CONTINUE; i++) {
 		const struct fax_rcpt *r = &s->rcpts[i];
@@ -212,6 +215,7 @@ static sfsistat eom_store(SMFICTX *ctx, struct session *s, struct eom_fax *f, st
 			       f->docs.pages.count * sizeof(*all.pages));
 		eom_job_fill(s, f, r, &j, (int)all.count, er[i].name, er[i].company);
 		j.dedupe_key = eom_dedupe_key(f->dedupe_base, s->identity, r);
+		j.headers = headers;
 		qrc = queue_job_add(q, &j, &all, &err);
 		if (qrc == QUEUE_OK) {
 			log_notice("queued job %lld: %s to %s (%zu pages) from <%s>", (long long)j.id,
@@ -228,6 +232,7 @@ static sfsistat eom_store(SMFICTX *ctx, struct session *s, struct eom_fax *f, st
 		free(j.dedupe_key);
 		free(all.pages);
 	}
+	free(headers);
 	buf_free(&err);
 	return rc;
 }

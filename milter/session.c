@@ -55,6 +55,7 @@ void session_message_reset(struct session *s)
 	s->sender = s->auth_user = s->queue_id = s->identity = NULL;
 	s->rcpts = NULL;
 	s->nrcpts = s->nother = 0;
+	s->header_len = 0;
 	s->policy_done = 0;
 	s->too_big = false;
 	log_context_clear();
@@ -177,6 +178,7 @@ static sfsistat session_eoh(SMFICTX *ctx)
 		return SMFIS_TEMPFAIL;
 	if (s->nrcpts == 0)
 		return SMFIS_ACCEPT;
+	s->header_len = s->msg.len; /* the jobs keep them for their notices */
 	buf_puts(&s->msg, "\r\n");
 	return SMFIS_CONTINUE;
 }

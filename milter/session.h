@@ -36,8 +36,9 @@ struct session {
 	char *identity;  /* who the pages count against, when allowed */
 	struct fax_rcpt *rcpts;
 	size_t nrcpts;
-	size_t nother;  /* recipients that are not faxes */
-	struct buf msg; /* headers and body, only when there are fax recipients */
+	size_t nother;     /* recipients that are not faxes */
+	struct buf msg;    /* headers and body, only when there are fax recipients */
+	size_t header_len; /* msg's first header_len bytes are the header section (0 until its end) */
 	bool too_big;
 };
 

@@ -32,7 +32,8 @@ const struct job_field job_fields[] = {
     F(TIME, send_after),  F(STATUS, status),     F(TEXT, reason_code), F(TEXT, reason),
     F(INT, attempts),     F(TIME, next_attempt), F(TEXT, lease_owner), F(TIME, lease_expiry),
     F(TEXT, notify),      F(TEXT, orcpt),        F(TEXT, message_id),  F(TEXT, dedupe_key),
-    F(INT, pages_done),   F(TIME, finished),     F(BOOL, archived),    {NULL, 0, 0},
+    F(INT, pages_done),   F(TIME, finished),     F(BOOL, archived),    F(TEXT, headers),
+    F(INT, notice),       {NULL, 0, 0},
 };
 
 const char *queue_status_name(enum job_status s)

@@ -62,9 +62,12 @@ struct job {
 	int pages_done;   /* pages the remote confirmed over all calls: the next call starts after them */
 	int64_t finished; /* when it became sent, failed or cancelled; 0 while it is not finished */
 	bool archived;    /* finished long ago (archive_days): hidden from the usual lists */
-	char *headers;    /* the mail's header section as received (for notices' text/rfc822-headers), or NULL */
-	int notice;       /* enum job_notice: which notices mailgate has dealt with */
+	char *headers; /* the mail's header section as received (for notices' text/rfc822-headers), or NULL */
+	int notice;    /* enum job_notice: which notices mailgate has dealt with */
 };
+
+/* A job's headers are stored up to this many bytes, cut at a line end: a notice quotes no more. */
+#define QUEUE_HEADERS_MAX 65536
 
 /*
  * Where a job stands with its notices to the sender. mailgate moves it forward only
@@ -321,13 +324,13 @@ enum queue_rc queue_inbound_move(struct queue *q, int64_t id, const char *from, 
 struct outbox_mail {
 	int64_t id;
 	int64_t created;
-	char *kind;       /* "fax", "notice", "alert" */
-	int64_t ref_id;   /* the received fax (fax) or job (notice) it is about; 0 none */
-	char *sender;     /* envelope sender; "" is the null sender <> (notices) */
-	char *recipients; /* envelope recipients, separated by single spaces */
-	char *message_id; /* "<...>", the same in every try: a crash mid-delivery shows as one mail */
+	char *kind;         /* "fax", "notice", "alert" */
+	int64_t ref_id;     /* the received fax (fax) or job (notice) it is about; 0 none */
+	char *sender;       /* envelope sender; "" is the null sender <> (notices) */
+	char *recipients;   /* envelope recipients, separated by single spaces */
+	char *message_id;   /* "<...>", the same in every try: a crash mid-delivery shows as one mail */
 	struct buf message; /* the whole message, CRLF or LF line ends */
-	char *status;     /* "pending", "sent", "failed" */
+	char *status;       /* "pending", "sent", "failed" */
 	int attempts;
 	int64_t next_attempt;
 	char *last_error; /* the relay's last answer, or why it could not be reached */
@@ -376,7 +379,7 @@ void outbox_list_free(struct outbox_mail *m, size_t n);
  */
 struct alert_state {
 	char *key;
-	char *state; /* "down" or "up" */
+	char *state;       /* "down" or "up" */
 	int64_t since;     /* when it entered this state */
 	int64_t last_mail; /* when a mail about it was last sent; 0 never */
 	char *text;        /* the last words about it */
@@ -391,8 +394,8 @@ void alert_state_free(struct alert_state *a);
 void alert_list_free(struct alert_state *a, size_t n);
 
 /*
- * Queue health for alerts and the daily summary: jobs waiting (queued or sending) and the creation
- * time of the oldest (0 when none); jobs sent and failed, and faxes received, since `since`.
+ * Queue health for alerts and the daily summary: jobs waiting (queued or sending) and since when
+ * the longest-waiting one was due (its creation, or its send_after if later; 0 when none); jobs sent and failed, and faxes received, since `since`.
  */
 struct queue_stats {
 	long waiting;

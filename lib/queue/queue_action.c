@@ -3,7 +3,7 @@
  *
  * Each action is one UPDATE that names the statuses it applies to, so it cannot race with a
  * sender changing the job at the same moment: either the job was in an allowed status and the
- * action is done, or nothing changed. Cancelling or holding a job being sent drops its lease; the
+ * action is done, or nothing changed. A retry makes the job's final notice due again. Cancelling or holding a job being sent drops its lease; the
  * sender notices when it next renews the lease and hangs up.
  */
 #include <time.h>
@@ -58,11 +58,14 @@ enum queue_rc queue_job_action(struct queue *q, int64_t id, enum queue_action a,
 	    QP_S(queue_status_name(rule->from[1])),
 	    QP_S(queue_status_name(rule->from[2])),
 	    QP_I(rule->to == JOB_CANCELLED ? now : 0),
+	    QP_I(a == QUEUE_RETRY),
 	};
 	rc = q->ops->query(q,
 	                   "UPDATE jobs SET status = $2, reason_code = $3, reason = $4, "
 	                   "next_attempt = COALESCE($5, next_attempt), lease_owner = NULL, lease_expiry = 0, "
-	                   "finished = $9, archived = FALSE "
+	                   "finished = $9, archived = FALSE, "
+	                   /* a retried job gets a new final notice (but no delay notice) */
+	                   "notice = CASE WHEN $10 = 1 AND notice = 2 THEN 1 ELSE notice END "
 	                   "WHERE id = $1 AND status IN ($6, $7, $8) RETURNING id",
 	                   p, sizeof(p) / sizeof(p[0]), &r, err);
 	if (rc != QUEUE_OK)

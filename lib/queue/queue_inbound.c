@@ -231,6 +231,36 @@ enum queue_rc queue_inbound_set_status(struct queue *q, int64_t id, const char *
 	return rc;
 }
 
+enum queue_rc queue_inbound_move(struct queue *q, int64_t id, const char *from, const char *to,
+                                 const char *reason, struct buf *err)
+{
+	struct buf c0 = BUF_INIT, c1 = BUF_INIT, c2 = BUF_INIT;
+	struct inbound in;
+	enum queue_rc rc;
+	bool changed;
+
+	if (!from || !to || !*to) {
+		buf_puts(err, "a received fax moves from one status to another");
+		return QUEUE_BAD_STATE;
+	}
+	struct qparam p[] = {QP_I(id), QP_S(queue_text(from, &c0)), QP_S(queue_text(to, &c1)),
+	                     QP_S(queue_text(reason, &c2))};
+	rc = queue_exec_changed(
+	    q, "UPDATE inbound SET status = $3, reason = $4 WHERE id = $1 AND status = $2 RETURNING id", p, 4,
+	    &changed, err);
+	buf_free(&c0);
+	buf_free(&c1);
+	buf_free(&c2);
+	if (rc != QUEUE_OK || changed)
+		return rc;
+	rc = queue_inbound_get(q, id, &in, err);
+	if (rc != QUEUE_OK)
+		return rc;
+	buf_printf(err, "received fax %" PRId64 " is %s, not %s", id, in.status ? in.status : "", from);
+	inbound_free(&in);
+	return QUEUE_BAD_STATE;
+}
+
 void inbound_free(struct inbound *in)
 {
 	free(in->server);

@@ -15,14 +15,7 @@
 #include "util/log.h"
 #include "util/xalloc.h"
 
-/* The columns of job_fields, in its order, for SELECT. */
-#define JOB_COLUMNS                                                                                          \
-	"id, created, sender, auth_user, client_addr, number, dial, rcpt_addr, rcpt_name, rcpt_company, "    \
-	"subaddress, subject, pages, resolution, paper, priority, send_after, status, reason_code, reason, " \
-	"attempts, next_attempt, lease_owner, lease_expiry, notify, orcpt, message_id, dedupe_key, "         \
-	"pages_done, finished, archived"
-
-static enum queue_rc job_read(struct queue *q, struct queue_rows *r, void *item, struct buf *err)
+enum queue_rc queue_job_read(struct queue *q, struct queue_rows *r, void *item, struct buf *err)
 {
 	struct job *j = item;
 	int c = 0;
@@ -62,6 +55,34 @@ static enum queue_rc job_read(struct queue *q, struct queue_rows *r, void *item,
 	return QUEUE_OK;
 }
 
+/*
+ * The header section as stored: valid UTF-8, at most QUEUE_HEADERS_MAX bytes, cut after the last
+ * line end that fits (or, for one endless line, between two characters), so a notice quotes whole
+ * header lines. s itself, or a copy in tmp.
+ */
+static const char *job_headers(const char *s, struct buf *tmp)
+{
+	size_t len;
+
+	s = queue_text(s, tmp);
+	if (!s || (len = strlen(s)) <= QUEUE_HEADERS_MAX)
+		return s;
+	len = QUEUE_HEADERS_MAX;
+	while (len > 0 && s[len - 1] != '\n')
+		len--;
+	if (len == 0)
+		for (len = QUEUE_HEADERS_MAX; len > 0 && ((unsigned char)s[len] & 0xc0) == 0x80; len--)
+			;
+	if (s != tmp->data) {
+		buf_reset(tmp);
+		buf_append(tmp, s, len);
+	} else {
+		tmp->len = len;
+		tmp->data[len] = '\0';
+	}
+	return buf_cstr(tmp);
+}
+
 static enum queue_rc job_insert(struct queue *q, struct job *j, const struct fax_page_list *pages,
                                 int64_t now, struct buf *err)
 {
@@ -70,8 +91,8 @@ static enum queue_rc job_insert(struct queue *q, struct job *j, const struct fax
 	    "rcpt_company, subaddress, subject, pages, resolution, paper, priority, send_after, status, "
 	    "reason_code, reason, attempts, next_attempt, lease_owner, lease_expiry, notify, orcpt, "
 	    "message_id, "
-	    "dedupe_key) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, "
-	    "'queued', 'queued', 'waiting to be sent', 0, $16, NULL, 0, $17, $18, $19, $20) "
+	    "dedupe_key, headers) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, "
+	    "$16, 'queued', 'queued', 'waiting to be sent', 0, $16, NULL, 0, $17, $18, $19, $20, $21) "
 	    "ON CONFLICT (dedupe_key) DO NOTHING RETURNING id";
 	const char *text[] = {j->sender ? j->sender : "",
 	                      j->auth_user,
@@ -88,7 +109,7 @@ static enum queue_rc job_insert(struct queue *q, struct job *j, const struct fax
 	                      j->message_id,
 	                      j->dedupe_key};
 	enum { NTEXT = sizeof(text) / sizeof(text[0]) };
-	struct buf clean[NTEXT];
+	struct buf clean[NTEXT], clean_headers = BUF_INIT;
 	int priority = j->priority < 0 ? 0 : j->priority > 100 ? 100 : j->priority;
 	size_t npages = pages ? pages->count : 0;
 	struct queue_rows *r;
@@ -100,10 +121,13 @@ static enum queue_rc job_insert(struct queue *q, struct job *j, const struct fax
 		text[i] = queue_text(text[i], &clean[i]);
 	}
 	struct qparam p[] = {
-	    QP_I(now),           QP_S(text[0]),         QP_S(text[1]),       QP_S(text[2]),  QP_S(text[3]),
-	    QP_S(text[4]),       QP_S(text[5]),         QP_S(text[6]),       QP_S(text[7]),  QP_S(text[8]),
-	    QP_S(text[9]),       QP_I((int64_t)npages), QP_I(j->resolution), QP_I(j->paper), QP_I(priority),
-	    QP_I(j->send_after), QP_S(text[10]),        QP_S(text[11]),      QP_S(text[12]), QP_S(text[13]),
+	    QP_I(now),           QP_S(text[0]),  QP_S(text[1]),
+	    QP_S(text[2]),       QP_S(text[3]),  QP_S(text[4]),
+	    QP_S(text[5]),       QP_S(text[6]),  QP_S(text[7]),
+	    QP_S(text[8]),       QP_S(text[9]),  QP_I((int64_t)npages),
+	    QP_I(j->resolution), QP_I(j->paper), QP_I(priority),
+	    QP_I(j->send_after), QP_S(text[10]), QP_S(text[11]),
+	    QP_S(text[12]),      QP_S(text[13]), QP_S(job_headers(j->headers, &clean_headers)),
 	};
 	rc = q->ops->query(q, sql, p, sizeof(p) / sizeof(p[0]), &r, err);
 	if (rc == QUEUE_OK) {
@@ -114,6 +138,7 @@ static enum queue_rc job_insert(struct queue *q, struct job *j, const struct fax
 	}
 	for (size_t i = 0; i < NTEXT; i++)
 		buf_free(&clean[i]);
+	buf_free(&clean_headers);
 	if (rc == QUEUE_OK && !row)
 		return QUEUE_DUPLICATE;
 
@@ -197,7 +222,7 @@ enum queue_rc queue_job_get(struct queue *q, int64_t id, struct job *out, struct
 		rc = QUEUE_NOT_FOUND;
 	}
 	if (rc == QUEUE_OK)
-		rc = job_read(q, r, out, err);
+		rc = queue_job_read(q, r, out, err);
 	q->ops->rows_free(r);
 	return rc;
 }
@@ -283,7 +308,7 @@ static enum queue_rc job_list(struct queue *q, bool archived, int status, size_t
 		p[np++] = QP_S(queue_status_name((enum job_status)status));
 	if (has_limit)
 		p[np++] = QP_I(limit > INT64_MAX ? INT64_MAX : (int64_t)limit);
-	return queue_read_list(q, sql[archived][has_status][has_limit], p, np, sizeof(**out), job_read,
+	return queue_read_list(q, sql[archived][has_status][has_limit], p, np, sizeof(**out), queue_job_read,
 	                       job_free_item, (void **)out, n, err);
 }
 

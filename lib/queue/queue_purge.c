@@ -4,8 +4,8 @@
  *
  * A job's age is counted from when it finished (the finished column, set when it became sent,
  * failed or cancelled), not from when it was queued, so a job retried for a week is kept as long as
- * any other. Received faxes still "new" (mailgate has not delivered them) are never deleted. One
- * transaction: a purge that fails changes nothing.
+ * any other. Received faxes still "new" (mailgate has not delivered them) are never deleted, nor
+ * are mails in the outbox still pending. One transaction: a purge that fails changes nothing.
  */
 #include "queue/queue.h"
 #include "queue/queue_store.h"
@@ -60,10 +60,17 @@ enum queue_rc queue_purge(struct queue *q, int64_t now, long archive_days, long 
 	if (rc == QUEUE_OK)
 		rc = purge_count(q, "DELETE FROM events WHERE time <= $1 RETURNING id", purge_cut,
 		                 &counts->events, err);
+	/* pending mails stay whatever their age: they are still to be delivered */
+	if (rc == QUEUE_OK)
+		rc = purge_count(
+		    q, "DELETE FROM outbox WHERE status IN ('sent', 'failed') AND created <= $1 RETURNING id",
+		    purge_cut, &counts->mails, err);
 	rc = queue_end_own(q, own, rc, err);
 	if (rc == QUEUE_OK)
-		log_info("queue: purge: %ld jobs archived, %ld jobs, %ld received faxes, %ld events deleted",
-		         counts->archived, counts->jobs, counts->inbound, counts->events);
+		log_info(
+		    "queue: purge: %ld jobs archived, %ld jobs, %ld received faxes, %ld events, %ld mails "
+		    "deleted",
+		    counts->archived, counts->jobs, counts->inbound, counts->events, counts->mails);
 	else
 		*counts = (struct queue_purge_counts){0};
 	return rc;

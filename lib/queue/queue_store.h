@@ -124,6 +124,14 @@ typedef enum queue_rc (*queue_row_read)(struct queue *q, struct queue_rows *r, v
 enum queue_rc queue_read_list(struct queue *q, const char *sql, const struct qparam *p, size_t np,
                               size_t size, queue_row_read read, void (*free_item)(void *item), void **out,
                               size_t *n, struct buf *err);
+/* The columns of job_fields, in its order, for SELECT. */
+#define JOB_COLUMNS                                                                                          \
+	"id, created, sender, auth_user, client_addr, number, dial, rcpt_addr, rcpt_name, rcpt_company, "    \
+	"subaddress, subject, pages, resolution, paper, priority, send_after, status, reason_code, reason, " \
+	"attempts, next_attempt, lease_owner, lease_expiry, notify, orcpt, message_id, dedupe_key, "         \
+	"pages_done, finished, archived, headers, notice"
+/* Read a row of JOB_COLUMNS into a struct job (a queue_row_read). */
+enum queue_rc queue_job_read(struct queue *q, struct queue_rows *r, void *item, struct buf *err);
 /* Store a job's pages as seq 1, 2... (the job has none yet). */
 enum queue_rc queue_pages_insert(struct queue *q, int64_t id, const struct fax_page_list *pages,
                                  struct buf *err);

@@ -14,7 +14,7 @@ DATA). A refused RCPT does not end the transaction while another one was accepte
 client. The exit status is 0 when the final reply is 2xx, 4 for 4xx, 5 for 5xx and 1 when no
 reply came (connection refused or closed, timeout).
 
-usage: mta_send.py [-H HOST] -p PORT [-f FROM] [-a USER:PASSWORD] [-e EHLO] [-t SECONDS]
+usage: mta_send.py [-H HOST] -p PORT [-f FROM] [-a USER:PASSWORD] [-e EHLO] [-t SECONDS] [-N NOTIFY]
                    MESSAGE-FILE RCPT...
 MESSAGE-FILE is the message as it goes after DATA (headers, blank line, body); "-" reads stdin.
 FROM may be empty for the null sender.
@@ -51,6 +51,8 @@ def main():
     ap.add_argument("-a", dest="auth", default=None)
     ap.add_argument("-e", dest="ehlo", default="client.example.test")
     ap.add_argument("-t", dest="timeout", type=float, default=60)
+    ap.add_argument("-N", dest="notify", default=None,
+                    help="RFC 3461 NOTIFY for every recipient, e.g. SUCCESS,FAILURE")
     ap.add_argument("message")
     ap.add_argument("rcpts", nargs="+")
     a = ap.parse_args()
@@ -101,7 +103,8 @@ def main():
             accepted = 0
             last = None
             for r in a.rcpts:
-                code, text = cmd("rcpt:" + r, f"RCPT TO:<{r}>")
+                dsn = f" NOTIFY={a.notify}" if a.notify else ""
+                code, text = cmd("rcpt:" + r, f"RCPT TO:<{r}>{dsn}")
                 last = (code, text)
                 if code[0] == "2":
                     accepted += 1

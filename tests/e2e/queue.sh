@@ -3,8 +3,9 @@
 # SQLite, then `faxctl db`, `jobs`, `job` and the admin actions as an admin uses them, with their
 # messages, exit codes and JSON, on an SQLite file and on the PostgreSQL database; then what faxd
 # leaves for the admin: `faxctl attempts`, `inbound` (with --export as TIFF and as PDF, the PDF drawn
-# by poppler to the TIFF's pixels), `lines`, `purge`, `jobs --all`; and the claim benchmark in small,
-# which must find no job claimed twice.
+# by poppler to the TIFF's pixels), `lines`, `purge`, `jobs --all`, `outbox` (list, one mail, its
+# message byte for byte, purge of old mails); a database of version 2 with jobs in it upgraded to 3;
+# and the claim benchmark in small, which must find no job claimed twice.
 set -eu
 top=$(cd "$(dirname "$0")/../.." && pwd)
 build=${FAXGATE_BUILD:-$top/build}
@@ -27,7 +28,7 @@ note "PostgreSQL on port $PG_PORT (pid $PG_PID)"
 
 # The same unit tests on both stores; the PostgreSQL group must have run, not been skipped.
 "$test_queue" >"$tmp/unit.log" 2>&1 || { cat "$tmp/unit.log"; fail "test_queue failed"; }
-[ "$(grep -c '^\[  PASSED  \] 23 test(s)' "$tmp/unit.log")" = 2 ] || { cat "$tmp/unit.log"; fail "test_queue did not run both stores"; }
+[ "$(grep -c '^\[  PASSED  \] 32 test(s)' "$tmp/unit.log")" = 2 ] || { cat "$tmp/unit.log"; fail "test_queue did not run both stores"; }
 grep -q SKIPPED "$tmp/unit.log" && fail "test_queue skipped cases"
 note "test_queue passed on SQLite and PostgreSQL"
 
@@ -115,12 +116,13 @@ check_store() { # NAME CONF SQL_COMMAND...: SQL_COMMAND "SQL" runs SQL on the st
 	expect 0 "$name: db upgrade"
 	grep -q '^applied 001_jobs$' "$tmp/out" || fail "$name: upgrade report: $(cat "$tmp/out")"
 	grep -q '^applied 002_faxd$' "$tmp/out" || fail "$name: upgrade report: $(cat "$tmp/out")"
+	grep -q '^applied 003_mailgate$' "$tmp/out" || fail "$name: upgrade report: $(cat "$tmp/out")"
 	run "$conf" db upgrade
 	expect 0 "$name: second db upgrade"
 	grep -q 'nothing to do' "$tmp/out" || fail "$name: second upgrade report: $(cat "$tmp/out")"
 	run "$conf" db version
 	expect 0 "$name: db version"
-	grep -q '^schema version 2, current$' "$tmp/out" || fail "$name: db version: $(cat "$tmp/out")"
+	grep -q '^schema version 3, current$' "$tmp/out" || fail "$name: db version: $(cat "$tmp/out")"
 
 	run "$conf" jobs
 	expect 0 "$name: jobs on an empty queue"
@@ -149,13 +151,13 @@ check_store() { # NAME CONF SQL_COMMAND...: SQL_COMMAND "SQL" runs SQL on the st
 
 	run "$conf" job --json "$id"
 	expect 0 "$name: job --json"
-	json "len(j) == 31 and j['id'] == $id and j['number'] == '+4930123456' and j['lease_owner'] is None"
+	json "len(j) == 33 and j['id'] == $id and j['number'] == '+4930123456' and j['lease_owner'] is None"
 	json "isinstance(j['created'], int) and j['attempts'] == 0 and j['reason_code'] == 'queued'"
 	json "j['pages_done'] == 0 and j['finished'] == 0 and j['archived'] is False"
 	run "$conf" job "$id"
 	expect 0 "$name: job"
 	grep -q '^status  *queued$' "$tmp/out" || fail "$name: job: $(cat "$tmp/out")"
-	[ "$(wc -l <"$tmp/out")" = 31 ] || fail "$name: job shows $(wc -l <"$tmp/out") fields, not 31"
+	[ "$(wc -l <"$tmp/out")" = 33 ] || fail "$name: job shows $(wc -l <"$tmp/out") fields, not 33"
 
 	run "$conf" hold "$id"
 	expect 0 "$name: hold"
@@ -305,6 +307,66 @@ check_faxd() { # NAME CONF SQL_COMMAND...: what faxd leaves for the admin
 	json "len(j) == $before - 2 and $id not in [x['id'] for x in j]"
 	run "$conf" jobs --all --json --limit 0
 	json "len(j) == $before - 1 and [x['archived'] for x in j if x['id'] == $id] == [True]"
+	check_outbox "$name" "$conf" "$@"
+}
+
+# The message of the mails check_outbox stores: every line end faxmailgate may store, a tab.
+outbox_message=$'Subject: outbox test\r\nTo: anna@example.com\r\n\r\nline one\n\tline two\r\n'
+
+check_outbox() { # NAME CONF SQL_COMMAND...: faxctl outbox, and purge of old mails
+	local name=$1 conf=$2 now id bad
+	shift 2
+	note "$name: faxctl outbox, purge of mails"
+	now=$(date +%s)
+	run "$conf" outbox
+	expect 0 "$name: outbox on none"
+	grep -q '^no mails in the outbox$' "$tmp/out" || fail "$name: outbox on none: $(cat "$tmp/out")"
+	# what faxmailgate leaves: a fax mail waiting after a 4xx (the relay's words hostile), a notice sent long ago
+	"$@" "INSERT INTO outbox (created, kind, ref_id, sender, recipients, message_id, message, status, attempts,
+		next_attempt, last_error, sent) VALUES ($((now - 100 * 86400)), 'notice', 7, '', 'alice@example.com',
+		'<n.7@example.com>', '$outbox_message', 'sent', 1, 0, NULL, $((now - 100 * 86400)))" >/dev/null ||
+		fail "$name: SQL"
+	"$@" "INSERT INTO outbox (created, kind, ref_id, sender, recipients, message_id, message, status, attempts,
+		next_attempt, last_error) VALUES ($now, 'fax', 3, 'fax@example.com', 'anna@example.com bob@example.com',
+		'<f.3@example.com>', '$outbox_message', 'pending', 2, $((now + 600)), '451 4.3.0 busy $(printf '\033')[2J')" \
+		>/dev/null || fail "$name: SQL"
+	run "$conf" outbox --json
+	expect 0 "$name: outbox --json"
+	json "[(m['kind'], m['status']) for m in j] == [('fax', 'pending'), ('notice', 'sent')]"
+	json "j[0]['recipients'] == 'anna@example.com bob@example.com' and j[0]['attempts'] == 2 and j[0]['next_attempt'] == $now + 600"
+	json "j[0]['last_error'] == '451 4.3.0 busy \x1b[2J' and j[1]['sender'] == '' and j[1]['ref_id'] == 7 and 'message_bytes' not in j[0]"
+	id=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))[0]["id"])' "$tmp/out")
+	run "$conf" outbox --status pending --json
+	json "[m['id'] for m in j] == [$id]"
+	run "$conf" outbox --limit 1 --json
+	json "[m['id'] for m in j] == [$id]"
+	run "$conf" outbox
+	expect 0 "$name: outbox"
+	grep -q $'\033' "$tmp/out" && fail "$name: outbox prints a raw escape character"
+	grep -q "^ *$id  .* fax  *pending  *2 .*anna@example.com.*451 4.3.0 busy" "$tmp/out" || fail "$name: outbox: $(cat "$tmp/out")"
+	run "$conf" outbox "$id" --message
+	expect 0 "$name: outbox ID --message"
+	printf '%s' "$outbox_message" | cmp - "$tmp/out" || fail "$name: the message differs: $(od -c "$tmp/out" | head)"
+	run "$conf" outbox --json "$id"
+	json "j['id'] == $id and j['message_bytes'] == ${#outbox_message} and j['message_id'] == '<f.3@example.com>'"
+	run "$conf" outbox "$id"
+	expect 0 "$name: outbox ID"
+	grep -q $'\033' "$tmp/out" && fail "$name: outbox ID prints a raw escape character"
+	grep -q "^message  *${#outbox_message} bytes$" "$tmp/out" || fail "$name: outbox ID: $(cat "$tmp/out")"
+	run "$conf" outbox 999999
+	expect 1 "$name: outbox of a mail that does not exist"
+	grep -q 'no mail 999999' "$tmp/err" || fail "$name: outbox 999999 says: $(cat "$tmp/err")"
+	for bad in "outbox x" "outbox 1 2" "outbox --message" "outbox --status bogus" "outbox --json 1 --message" "outbox --status sent 1"; do
+		# shellcheck disable=SC2086
+		run "$conf" $bad
+		expect 2 "$name: faxctl $bad"
+	done
+	# the mail sent long ago goes, the pending one stays
+	run "$conf" purge
+	expect 0 "$name: purge of mails"
+	grep -q ' and 1 mails older than' "$tmp/out" || fail "$name: purge says: $(cat "$tmp/out")"
+	run "$conf" outbox --json
+	json "[m['id'] for m in j] == [$id]"
 	return 0
 }
 
@@ -315,7 +377,7 @@ check_store SQLite "$tmp/sqlite.conf" sqlite3 "$tmp/sqlite/var/queue.db"
 [ "$(stat -c %a "$tmp/sqlite/var/queue.db")" = 640 ] || fail "SQLite file mode $(stat -c %a "$tmp/sqlite/var/queue.db")"
 
 printf 'run_user = \ndb_driver = postgresql\ndb_conninfo = %s\ndb_timeout = 3s\n' "$FAXGATE_TEST_PG" >"$tmp/pg.conf"
-drop_all='DROP TABLE IF EXISTS pages, jobs, schema_version, attempts, inbound_pages, inbound, events, lines CASCADE'
+drop_all='DROP TABLE IF EXISTS pages, jobs, schema_version, attempts, inbound_pages, inbound, events, lines, outbox, alerts CASCADE'
 pg_psql -q -d faxgate -c "$drop_all" >/dev/null
 check_store PostgreSQL "$tmp/pg.conf" pg_psql -qtA -d faxgate -c
 
@@ -332,14 +394,50 @@ concurrent_upgrade() {
 	done
 	[ "$(cat "$tmp"/up?.log | grep -c '^applied 001_jobs$')" = 1 ] || fail "$name: migration 1 applied $(cat "$tmp"/up?.log | grep -c '^applied 001_jobs$') times"
 	[ "$(cat "$tmp"/up?.log | grep -c '^applied 002_faxd$')" = 1 ] || fail "$name: migration 2 applied more than once"
+	[ "$(cat "$tmp"/up?.log | grep -c '^applied 003_mailgate$')" = 1 ] || fail "$name: migration 3 applied more than once"
 	n=$("$@")
-	[ "$n" = 2 ] || fail "$name: schema_version has $n rows after concurrent upgrades"
+	[ "$n" = 3 ] || fail "$name: schema_version has $n rows after concurrent upgrades"
 }
 printf 'run_user = \ndb_path = %s/concurrent/queue.db\n' "$tmp" >"$tmp/concurrent.conf"
 concurrent_upgrade SQLite "$tmp/concurrent.conf" sqlite3 "$tmp/concurrent/queue.db" 'SELECT COUNT(*) FROM schema_version'
 pg_psql -q -d faxgate -c "$drop_all" >/dev/null
 concurrent_upgrade PostgreSQL "$tmp/pg.conf" pg_psql -qtA -d faxgate -c 'SELECT COUNT(*) FROM schema_version'
 note "concurrent upgrades: each migration applied once"
+
+# A database of version 2 (faxd's) with jobs in it upgrades to 3: the jobs finished before get no
+# notice, those still waiting only their final one. upgrade_from_2 NAME CONF DRIVER SQL_COMMAND...
+# (SQL_COMMAND as the user faxctl connects as, so the tables are its own)
+upgrade_from_2() {
+	local name=$1 conf=$2 driver=$3 v sql st
+	shift 3
+	for v in 001_jobs 002_faxd; do
+		"$@" " $(cat "$top/schema/$driver/$v.sql")" >/dev/null || fail "$name: schema $v"
+	done
+	sql="INSERT INTO schema_version (version, name, applied) VALUES (1, 'jobs', 0), (2, 'faxd', 0)"
+	for st in queued sent failed held cancelled sending; do
+		sql="$sql; INSERT INTO jobs (created, sender, number, dial, pages, resolution, paper, priority, send_after,
+			status, reason_code, reason, next_attempt) VALUES (1000, 'a@example.com', '+4930', '030', 1, 0, 0, 50,
+			1000, '$st', '$st', '', 1000)"
+	done
+	"$@" "$sql" >/dev/null || fail "$name: jobs of version 2"
+	run "$conf" jobs
+	expect 1 "$name: jobs on version 2"
+	grep -q 'faxctl db upgrade' "$tmp/err" || fail "$name: jobs on version 2 says: $(cat "$tmp/err")"
+	run "$conf" db upgrade
+	expect 0 "$name: upgrade from version 2"
+	[ "$(grep -c '^applied' "$tmp/out")" = 1 ] && grep -q '^applied 003_mailgate$' "$tmp/out" ||
+		fail "$name: upgrade from version 2 says: $(cat "$tmp/out")"
+	run "$conf" jobs --json
+	json "sorted((x['status'], x['notice'], x['headers']) for x in j) == [('cancelled', 2, None), ('failed', 2, None), ('held', 1, None), ('queued', 1, None), ('sending', 1, None), ('sent', 2, None)]"
+	run "$conf" outbox
+	expect 0 "$name: outbox after the upgrade"
+	note "$name: upgrade from version 2: ok"
+}
+printf 'run_user = \ndb_path = %s/v2/queue.db\n' "$tmp" >"$tmp/v2.conf"
+mkdir -p "$tmp/v2"
+upgrade_from_2 SQLite "$tmp/v2.conf" sqlite sqlite3 "$tmp/v2/queue.db"
+pg_psql -q -d faxgate -c "$drop_all" >/dev/null
+upgrade_from_2 PostgreSQL "$tmp/pg.conf" postgresql "$PG_BIN/psql" -X -qtA -v ON_ERROR_STOP=1 -d "$FAXGATE_TEST_PG" -c
 
 # The claim benchmark in small: four claimers at once, no job twice, one call a number.
 printf 'run_user = \ndb_path = %s/bench/queue.db\ndb_timeout = 30s\n' "$tmp" >"$tmp/bench.conf"

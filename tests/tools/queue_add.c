@@ -3,7 +3,7 @@
  *
  * usage: queue_add -c CONF [-n JOBS] [-p PAGES | -f FAX.tif] [-k KEY_PREFIX] [-s SENDER]
  *                  [-u AUTH_USER] [-t SUBJECT] [-a] [-C OWNER] [-d DIAL] [NUMBER]
- *        queue_add -c CONF -i [-p PAGES] [-o REF.tif] [NUMBER]
+ *        queue_add -c CONF -i [-p PAGES | -f FAX.tif] [-o REF.tif] [NUMBER]
  *        queue_add -c CONF -l | -e KIND
  * Prints the id of each job. Job i gets dedupe key KEY_PREFIX-i (default: none, so no dedupe).
  * -f stores the MMR strips of a fax TIFF (one strip a page, as faxctl render writes them) as the
@@ -11,7 +11,8 @@
  * -a records two attempts for each job (busy, then a partial success); -C claims one due job as
  * OWNER afterwards and prints "claimed ID". -i stores a received fax instead (PAGES real MMR pages,
  * NUMBER as the number called, bad rows 0, 1, 2... a page) and prints its id; -o writes the same
- * pages as a fax TIFF. -l writes two lines' state, -e records an event.
+ * pages as a fax TIFF; with -f the received fax is that TIFF's pages, whole, at its resolution, with no
+ * damaged rows. -l writes two lines' state, -e records an event.
  * Exit status: 0 all stored, 1 failure (nothing stored), 3 a duplicate (nothing stored), 2 usage.
  */
 #include <getopt.h>
@@ -35,7 +36,7 @@ static void usage(void)
 	fprintf(stderr,
 	        "usage: queue_add -c CONF [-n JOBS] [-p PAGES | -f FAX.tif] [-k KEY_PREFIX] [-s SENDER]\n"
 	        "                 [-u AUTH_USER] [-t SUBJECT] [-a] [-C OWNER] [-d DIAL] [NUMBER]\n"
-	        "       queue_add -c CONF -i [-p PAGES] [-o REF.tif] [NUMBER]\n"
+	        "       queue_add -c CONF -i [-p PAGES | -f FAX.tif] [-o REF.tif] [NUMBER]\n"
 	        "       queue_add -c CONF -l | -e KIND\n");
 	exit(2);
 }
@@ -105,10 +106,12 @@ static void make_mmr_pages(struct fax_page_list *l, int n)
 	}
 }
 
-static int add_inbound(struct queue *q, int pages, const char *called, const char *ref, struct buf *err)
+static int add_inbound(struct queue *q, int pages, const char *tiff, const char *called, const char *ref,
+                       struct buf *err)
 {
 	struct fax_page_list l = {0};
-	int *bad = xcalloc((size_t)pages + 1, sizeof(*bad));
+	int res = FAX_RES_FINE;
+	int *bad;
 	int64_t now = (int64_t)time(NULL);
 	struct inbound in = {.received = now,
 	                     .started = now - 60,
@@ -121,15 +124,28 @@ static int add_inbound(struct queue *q, int pages, const char *called, const cha
 	                     .t30_code = 0,
 	                     .partial = true};
 
-	make_mmr_pages(&l, pages);
-	for (int i = 0; i < pages; i++)
+	if (tiff) {
+		/* a whole fax received in good order: the TIFF's pages, at its resolution */
+		if (read_pages(tiff, &l, &res) < 0) {
+			buf_printf(err, "%s: not a fax TIFF", tiff);
+			return 1;
+		}
+		pages = (int)l.count;
+		in.resolution = res;
+		in.partial = false;
+		in.remote_id = "+49 40 555123";
+	} else {
+		make_mmr_pages(&l, pages);
+	}
+	bad = xcalloc((size_t)pages + 1, sizeof(*bad));
+	for (int i = 0; i < pages && !tiff; i++)
 		bad[i] = i;
 	if (queue_inbound_add(q, &in, &l, bad, err) != QUEUE_OK)
 		return 1;
 	if (ref) {
 		struct fax_geometry g;
 		char msg[200];
-		geometry_init(&g, FAX_RES_FINE, FAX_PAPER_A4);
+		geometry_init(&g, (enum fax_resolution)res, FAX_PAPER_A4);
 		if (faxtiff_write(ref, &l, &g, "faxgate", msg, sizeof(msg)) < 0) {
 			buf_puts(err, msg);
 			return 1;
@@ -257,7 +273,7 @@ int main(int argc, char **argv)
 	}
 	if (inbound || lines || event) {
 		if (inbound)
-			status = add_inbound(q, pages, number, ref, &err);
+			status = add_inbound(q, pages, tiff, number, ref, &err);
 		else if (lines)
 			status = add_lines(q, 0, &err);
 		else if (queue_event_add(q, event, "1", "line 1 failed 3 calls in a row", &err) != QUEUE_OK)

@@ -10,7 +10,10 @@
  * claim order, due times, the per-number limit across two connections and under four processes
  * claiming at once (no job claimed twice, never two calls to one number), leases that run out and
  * are taken over, cancel and hold during a call, finishing, replacing pages. Attempts, received
- * faxes with their bad rows, events, lines, and purging.
+ * faxes with their bad rows, events, lines, and purging. For the mail gateway: job headers (cut
+ * at 64 KiB) and notices, received faxes moved from status to status, the outbox (claims under a
+ * lease, also by four processes at once, finishing, redirecting, a fax mail sent delivering its
+ * fax in the same transaction, purging), alert states and queue statistics.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -95,7 +98,7 @@ static int setup_empty(void **state)
 	if (f->be == BE_PG)
 		raw_exec(
 		    f, "DROP TABLE IF EXISTS pages, jobs, schema_version, attempts, inbound_pages, inbound, "
-		       "events, lines CASCADE");
+		       "events, lines, outbox, alerts CASCADE");
 	*state = f;
 	return 0;
 }
@@ -152,6 +155,8 @@ static void sample_job(struct job *j, const char *key)
 	j->orcpt = "rfc822;+4930123456@fax.example.com";
 	j->message_id = "<abc@example.com>";
 	j->dedupe_key = (char *)key;
+	j->headers = "From: Alice <alice@example.com>\r\nTo: \"+49 30 123456\"@fax.example.com\r\n"
+	             "Subject: Quarterly\r\n report\r\nMessage-ID: <abc@example.com>\r\n";
 }
 
 /* Pages with every byte value, a zero-length one and a big one. */
@@ -1461,6 +1466,653 @@ static void test_purge(void **state)
 	job_free(&j);
 }
 
+/* ---- the mail gateway: job headers and notices, received faxes, outbox, alerts, stats ---- */
+
+static void test_job_headers(void **state)
+{
+	struct fixture *f = *state;
+	struct job j, got;
+	struct buf big = BUF_INIT;
+
+	/* as given (sample_job has some): round trip, notice none yet */
+	sample_job(&j, "h1");
+	assert_int_equal(queue_job_add(f->q, &j, NULL, &f->err), QUEUE_OK);
+	got = get(f, j.id);
+	assert_string_equal(got.headers, j.headers);
+	assert_int_equal(got.notice, JOB_NOTICE_NONE);
+	job_free(&got);
+	/* none */
+	sample_job(&j, "h2");
+	j.headers = NULL;
+	assert_int_equal(queue_job_add(f->q, &j, NULL, &f->err), QUEUE_OK);
+	got = get(f, j.id);
+	assert_null(got.headers);
+	job_free(&got);
+	/* invalid UTF-8 as U+FFFD, as for other text */
+	sample_job(&j, "h3");
+	j.headers = "Subject: caf\xE9\r\n";
+	assert_int_equal(queue_job_add(f->q, &j, NULL, &f->err), QUEUE_OK);
+	got = get(f, j.id);
+	assert_string_equal(got.headers, "Subject: caf\xEF\xBF\xBD\r\n");
+	job_free(&got);
+	/* too long: cut after the last whole line that fits */
+	for (int i = 0; big.len <= QUEUE_HEADERS_MAX + 1000; i++)
+		buf_printf(&big, "X-Filler-%05d: %s\r\n", i,
+		           "0123456789012345678901234567890123456789012345678901234567890123456789");
+	sample_job(&j, "h4");
+	j.headers = (char *)buf_cstr(&big);
+	assert_int_equal(queue_job_add(f->q, &j, NULL, &f->err), QUEUE_OK);
+	got = get(f, j.id);
+	size_t len = strlen(got.headers);
+	assert_true(len <= QUEUE_HEADERS_MAX && len > QUEUE_HEADERS_MAX - 100);
+	assert_memory_equal(got.headers, big.data, len);
+	assert_string_equal(got.headers + len - 2, "\r\n");
+	job_free(&got);
+	/* one endless line: cut between two characters (three bytes each), never inside one */
+	buf_reset(&big);
+	buf_puts(&big, "Subject: ");
+	while (big.len <= QUEUE_HEADERS_MAX + 10)
+		buf_puts(&big, "\xE2\x82\xAC");
+	sample_job(&j, "h5");
+	j.headers = (char *)buf_cstr(&big);
+	assert_int_equal(queue_job_add(f->q, &j, NULL, &f->err), QUEUE_OK);
+	got = get(f, j.id);
+	len = strlen(got.headers);
+	assert_true(len <= QUEUE_HEADERS_MAX && len > QUEUE_HEADERS_MAX - 3);
+	assert_int_equal((len - 9) % 3, 0);
+	assert_memory_equal(got.headers, big.data, len);
+	job_free(&got);
+	buf_free(&big);
+}
+
+/* Set a job's status and finished time as faxd would leave it. */
+static void set_finished(struct fixture *f, int64_t id, const char *status, int64_t finished)
+{
+	char sql[200];
+
+	snprintf(sql, sizeof(sql), "UPDATE jobs SET status = '%s', finished = %lld WHERE id = %lld", status,
+	         (long long)finished, (long long)id);
+	raw_exec(f, sql);
+}
+
+/* The ids of the jobs notices_due lists, in its order, as "1 2 3". */
+static char *notices_due(struct fixture *f, int64_t delay_before, size_t limit, int64_t base)
+{
+	struct buf b = BUF_INIT;
+	struct job *jobs;
+	size_t n;
+
+	if (queue_job_notices_due(f->q, delay_before, limit, &jobs, &n, &f->err) != QUEUE_OK)
+		fail_msg("queue_job_notices_due: %s", buf_cstr(&f->err));
+	for (size_t i = 0; i < n; i++)
+		buf_printf(&b, "%s%lld", i ? " " : "", (long long)(jobs[i].id - base));
+	job_list_free(jobs, n);
+	return buf_steal(&b);
+}
+
+static void assert_due(struct fixture *f, int64_t delay_before, size_t limit, int64_t base, const char *want)
+{
+	char *got = notices_due(f, delay_before, limit, base);
+	if (strcmp(got, want) != 0)
+		fail_msg("notices due (delay before %lld, limit %zu): '%s', not '%s'",
+		         (long long)delay_before, limit, got, want);
+	free(got);
+}
+
+static void test_notices(void **state)
+{
+	struct fixture *f = *state;
+	int64_t now = (int64_t)time(NULL), base = add(f, NULL, 0);
+	int64_t queued = add(f, NULL, 0), sent = add(f, NULL, 0), failed = add(f, NULL, 0);
+	int64_t held = add(f, NULL, 0), archived = add(f, NULL, 0), cancelled = add(f, NULL, 0);
+
+	set_finished(f, sent, "sent", now);
+	set_finished(f, failed, "failed", now);
+	raw_exec(f, "UPDATE jobs SET status = 'held'");
+	set_finished(f, sent, "sent", now);
+	set_finished(f, failed, "failed", now);
+	set_finished(f, archived, "failed", now);
+	set_finished(f, cancelled, "cancelled", now);
+	set_finished(f, queued, "queued", 0);
+	char sql[120];
+	snprintf(sql, sizeof(sql), "UPDATE jobs SET archived = TRUE WHERE id = %lld", (long long)archived);
+	raw_exec(f, sql);
+	(void)held;
+	/* finished ones only; delay notices only when asked, for jobs created before the time given */
+	assert_due(f, 0, 0, base, "2 3 6");
+	assert_due(f, now - 10, 0, base, "2 3 6");
+	assert_due(f, now + 10, 0, base, "0 1 2 3 4 6");
+	assert_due(f, now + 10, 2, base, "0 1");
+	/* a delay notice went out for the queued one: it is not due again until it is finished */
+	assert_int_equal(queue_job_set_notice(f->q, queued, JOB_NOTICE_NONE, JOB_NOTICE_DELAY, &f->err),
+	                 QUEUE_OK);
+	assert_due(f, now + 10, 0, base, "0 2 3 4 6");
+	/* another mailgate that read it before finds it moved, and nothing changes */
+	buf_reset(&f->err);
+	assert_int_equal(queue_job_set_notice(f->q, queued, JOB_NOTICE_NONE, JOB_NOTICE_FINAL, &f->err),
+	                 QUEUE_BAD_STATE);
+	assert_non_null(strstr(buf_cstr(&f->err), "no longer"));
+	assert_int_equal(queue_job_set_notice(f->q, queued, JOB_NOTICE_DELAY, JOB_NOTICE_NONE, &f->err),
+	                 QUEUE_BAD_STATE);
+	assert_int_equal(queue_job_set_notice(f->q, queued, JOB_NOTICE_DELAY, 3, &f->err), QUEUE_BAD_STATE);
+	struct job j = get(f, queued);
+	assert_int_equal(j.notice, JOB_NOTICE_DELAY);
+	job_free(&j);
+	assert_int_equal(queue_job_set_notice(f->q, base + 1000, 0, 2, &f->err), QUEUE_NOT_FOUND);
+	/* it is sent: its final notice is due; then done */
+	set_finished(f, queued, "sent", now);
+	assert_due(f, 0, 0, base, "1 2 3 6");
+	assert_int_equal(queue_job_set_notice(f->q, queued, JOB_NOTICE_DELAY, JOB_NOTICE_FINAL, &f->err),
+	                 QUEUE_OK);
+	assert_int_equal(queue_job_set_notice(f->q, sent, JOB_NOTICE_NONE, JOB_NOTICE_FINAL, &f->err),
+	                 QUEUE_OK);
+	assert_due(f, now + 10, 0, base, "0 3 4 6");
+	/* inside a transaction that is rolled back, nothing moved */
+	assert_int_equal(queue_begin(f->q, &f->err), QUEUE_OK);
+	assert_int_equal(queue_job_set_notice(f->q, failed, JOB_NOTICE_NONE, JOB_NOTICE_FINAL, &f->err),
+	                 QUEUE_OK);
+	queue_rollback(f->q);
+	assert_due(f, 0, 0, base, "3 6");
+}
+
+static void test_inbound_move(void **state)
+{
+	struct fixture *f = *state;
+	struct inbound in = {.received = T0, .started = T0 - 60}, got;
+
+	assert_int_equal(queue_inbound_add(f->q, &in, NULL, NULL, &f->err), QUEUE_OK);
+	assert_int_equal(queue_inbound_move(f->q, in.id, "new", "mailed", "to anna@example.com", &f->err),
+	                 QUEUE_OK);
+	assert_int_equal(queue_inbound_get(f->q, in.id, &got, &f->err), QUEUE_OK);
+	assert_string_equal(got.status, "mailed");
+	assert_string_equal(got.reason, "to anna@example.com");
+	inbound_free(&got);
+	/* a second mailgate that saw it new finds it taken; nothing changes */
+	buf_reset(&f->err);
+	assert_int_equal(queue_inbound_move(f->q, in.id, "new", "unrouted", "nobody", &f->err),
+	                 QUEUE_BAD_STATE);
+	assert_non_null(strstr(buf_cstr(&f->err), "mailed"));
+	assert_int_equal(queue_inbound_get(f->q, in.id, &got, &f->err), QUEUE_OK);
+	assert_string_equal(got.status, "mailed");
+	assert_string_equal(got.reason, "to anna@example.com");
+	inbound_free(&got);
+	assert_int_equal(queue_inbound_move(f->q, in.id + 1, "new", "mailed", NULL, &f->err),
+	                 QUEUE_NOT_FOUND);
+	assert_int_equal(queue_inbound_move(f->q, in.id, "mailed", "delivered", NULL, &f->err), QUEUE_OK);
+	assert_int_equal(queue_inbound_get(f->q, in.id, &got, &f->err), QUEUE_OK);
+	assert_string_equal(got.status, "delivered");
+	assert_null(got.reason);
+	inbound_free(&got);
+}
+
+/* A mail with every byte value in its message, NULs and bare CRs included. */
+static void sample_mail(struct outbox_mail *m, const char *kind, int64_t ref_id)
+{
+	memset(m, 0, sizeof(*m));
+	m->kind = (char *)kind;
+	m->ref_id = ref_id;
+	m->sender = "faxgate@example.com";
+	m->recipients = "anna@example.com bob@example.com";
+	m->message_id = "<fax.1.abc@example.com>";
+	buf_puts(&m->message, "Subject: test\r\n\r\n");
+	for (int i = 0; i < 512; i++)
+		buf_putc(&m->message, (char)(i * 7));
+}
+
+static int64_t mail_add(struct fixture *f, const char *kind, int64_t ref_id)
+{
+	struct outbox_mail m;
+
+	sample_mail(&m, kind, ref_id);
+	if (queue_outbox_add(f->q, &m, &f->err) != QUEUE_OK)
+		fail_msg("queue_outbox_add: %s", buf_cstr(&f->err));
+	buf_free(&m.message);
+	return m.id;
+}
+
+/* Claim a mail and return its id, 0 when none is due. */
+static int64_t mail_claim(struct fixture *f, struct queue *q, const char *owner, int64_t now)
+{
+	struct outbox_mail m;
+	enum queue_rc rc = queue_outbox_claim(q, owner, now, 60, &m, &f->err);
+
+	if (rc == QUEUE_NOT_FOUND)
+		return 0;
+	if (rc != QUEUE_OK)
+		fail_msg("queue_outbox_claim: rc %d: %s", rc, buf_cstr(&f->err));
+	assert_string_equal(m.lease_owner, owner);
+	assert_int_equal(m.lease_expiry, now + 60);
+	assert_string_equal(m.status, "pending");
+	assert_true(m.message.len > 0);
+	int64_t id = m.id;
+	outbox_mail_free(&m);
+	return id;
+}
+
+static struct outbox_mail mail_get(struct fixture *f, int64_t id)
+{
+	struct outbox_mail m;
+
+	if (queue_outbox_get(f->q, id, &m, &f->err) != QUEUE_OK)
+		fail_msg("queue_outbox_get %lld: %s", (long long)id, buf_cstr(&f->err));
+	return m;
+}
+
+static void test_outbox(void **state)
+{
+	struct fixture *f = *state;
+	int64_t before = (int64_t)time(NULL), t = before + 10;
+	struct outbox_mail m, got, *list;
+	size_t n;
+
+	/* what a mail needs */
+	const char *kinds[] = {NULL, "letter"};
+	for (size_t i = 0; i < 2; i++) {
+		sample_mail(&m, kinds[i], 0);
+		assert_int_equal(queue_outbox_add(f->q, &m, &f->err), QUEUE_ERR_TEMP);
+		buf_free(&m.message);
+	}
+	sample_mail(&m, "alert", 0);
+	m.recipients = "";
+	assert_int_equal(queue_outbox_add(f->q, &m, &f->err), QUEUE_ERR_TEMP);
+	m.recipients = "x@example.com";
+	m.message_id = NULL;
+	assert_int_equal(queue_outbox_add(f->q, &m, &f->err), QUEUE_ERR_TEMP);
+	m.message_id = "<a@b>";
+	buf_reset(&m.message);
+	assert_int_equal(queue_outbox_add(f->q, &m, &f->err), QUEUE_ERR_TEMP);
+	buf_free(&m.message);
+	assert_int_equal(queue_outbox_list(f->q, NULL, 0, &list, &n, &f->err), QUEUE_OK);
+	assert_int_equal(n, 0);
+	outbox_list_free(list, n);
+
+	/* stored whole, byte for byte; the null sender stays "" */
+	sample_mail(&m, "alert", 0);
+	assert_int_equal(queue_outbox_add(f->q, &m, &f->err), QUEUE_OK);
+	assert_true(m.id > 0);
+	assert_true(m.created >= before && m.created <= (int64_t)time(NULL));
+	int64_t a = m.id;
+	got = mail_get(f, a);
+	assert_string_equal(got.kind, "alert");
+	assert_int_equal(got.ref_id, 0);
+	assert_string_equal(got.sender, m.sender);
+	assert_string_equal(got.recipients, m.recipients);
+	assert_string_equal(got.message_id, m.message_id);
+	assert_int_equal(got.message.len, m.message.len);
+	assert_memory_equal(got.message.data, m.message.data, m.message.len);
+	assert_string_equal(got.status, "pending");
+	assert_int_equal(got.attempts, 0);
+	assert_int_equal(got.next_attempt, m.created);
+	assert_null(got.last_error);
+	assert_int_equal(got.sent, 0);
+	assert_null(got.lease_owner);
+	outbox_mail_free(&got);
+	buf_free(&m.message);
+	sample_mail(&m, "notice", 77);
+	m.sender = "";
+	assert_int_equal(queue_outbox_add(f->q, &m, &f->err), QUEUE_OK);
+	buf_free(&m.message);
+	int64_t b = m.id;
+	got = mail_get(f, b);
+	assert_string_equal(got.sender, "");
+	assert_int_equal(got.ref_id, 77);
+	outbox_mail_free(&got);
+
+	/* claims: the oldest first; a leased mail is nobody else's until its lease runs out */
+	assert_int_equal(mail_claim(f, f->q, "mg1", t), a);
+	assert_int_equal(mail_claim(f, f->q, "mg2", t), b);
+	assert_int_equal(mail_claim(f, f->q, "mg3", t), 0);
+	assert_int_equal(mail_claim(f, f->q, "mg3", t + 59), 0);
+	assert_int_equal(mail_claim(f, f->q, "mg3", t + 60), a); /* mg1 died */
+	buf_reset(&f->err);
+	assert_int_equal(queue_outbox_finish(f->q, a, "mg1", "sent", NULL, 0, &f->err), QUEUE_BAD_STATE);
+	assert_non_null(strstr(buf_cstr(&f->err), "mg3"));
+	assert_int_equal(queue_outbox_redirect(f->q, a, "mg1", "c@example.com", NULL, t, &f->err),
+	                 QUEUE_BAD_STATE);
+	/* tried again later */
+	assert_int_equal(
+	    queue_outbox_finish(f->q, a, "mg3", "pending", "451 4.3.0 try later", t + 300, &f->err),
+	    QUEUE_OK);
+	got = mail_get(f, a);
+	assert_string_equal(got.status, "pending");
+	assert_int_equal(got.attempts, 1);
+	assert_int_equal(got.next_attempt, t + 300);
+	assert_string_equal(got.last_error, "451 4.3.0 try later");
+	assert_null(got.lease_owner);
+	assert_int_equal(got.lease_expiry, 0);
+	outbox_mail_free(&got);
+	/* sent, even after its lease ran out, as long as nobody took it over */
+	assert_int_equal(queue_outbox_finish(f->q, b, "mg2", "sent", NULL, 0, &f->err), QUEUE_OK);
+	got = mail_get(f, b);
+	assert_string_equal(got.status, "sent");
+	assert_int_equal(got.attempts, 1);
+	assert_true(got.sent >= before && got.sent <= (int64_t)time(NULL));
+	assert_null(got.lease_owner);
+	outbox_mail_free(&got);
+	buf_reset(&f->err);
+	assert_int_equal(queue_outbox_finish(f->q, b, "mg2", "sent", NULL, 0, &f->err), QUEUE_BAD_STATE);
+	assert_non_null(strstr(buf_cstr(&f->err), "sent"));
+	assert_int_equal(mail_claim(f, f->q, "mg1", t + 299), 0);
+	/* redirected: new recipients, due when said, the attempt counted */
+	assert_int_equal(mail_claim(f, f->q, "mg1", t + 300), a);
+	assert_int_equal(queue_outbox_redirect(f->q, a, "mg2", "c@example.com", NULL, t, &f->err),
+	                 QUEUE_BAD_STATE);
+	assert_int_equal(queue_outbox_redirect(f->q, a, "mg1", "", NULL, t, &f->err), QUEUE_BAD_STATE);
+	assert_int_equal(queue_outbox_redirect(f->q, a, "mg1", "catchall@example.com",
+	                                       "550 5.1.1 no such user", t + 300, &f->err),
+	                 QUEUE_OK);
+	got = mail_get(f, a);
+	assert_string_equal(got.recipients, "catchall@example.com");
+	assert_string_equal(got.last_error, "550 5.1.1 no such user");
+	assert_int_equal(got.attempts, 2);
+	assert_int_equal(got.next_attempt, t + 300);
+	assert_null(got.lease_owner);
+	assert_string_equal(got.status, "pending");
+	outbox_mail_free(&got);
+	/* given up */
+	assert_int_equal(mail_claim(f, f->q, "mg2", t + 300), a);
+	assert_int_equal(queue_outbox_finish(f->q, a, "mg2", "bogus", NULL, 0, &f->err), QUEUE_BAD_STATE);
+	assert_int_equal(queue_outbox_finish(f->q, a, "mg2", "failed", "550 5.1.1 no such user", 0, &f->err),
+	                 QUEUE_OK);
+	assert_int_equal(mail_claim(f, f->q, "mg2", t + 10000), 0);
+	assert_int_equal(queue_outbox_finish(f->q, b + 1, "mg2", "sent", NULL, 0, &f->err), QUEUE_NOT_FOUND);
+	assert_int_equal(queue_outbox_get(f->q, b + 1, &got, &f->err), QUEUE_NOT_FOUND);
+
+	/* lists: newest first, without the messages */
+	assert_int_equal(queue_outbox_list(f->q, NULL, 0, &list, &n, &f->err), QUEUE_OK);
+	assert_int_equal(n, 2);
+	assert_int_equal(list[0].id, b);
+	assert_int_equal(list[1].id, a);
+	assert_string_equal(list[1].status, "failed");
+	assert_int_equal(list[1].attempts, 3);
+	assert_int_equal(list[0].message.len, 0);
+	outbox_list_free(list, n);
+	assert_int_equal(queue_outbox_list(f->q, "failed", 0, &list, &n, &f->err), QUEUE_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(list[0].id, a);
+	outbox_list_free(list, n);
+	assert_int_equal(queue_outbox_list(f->q, "pending", 0, &list, &n, &f->err), QUEUE_OK);
+	assert_int_equal(n, 0);
+	outbox_list_free(list, n);
+	assert_int_equal(queue_outbox_list(f->q, NULL, 1, &list, &n, &f->err), QUEUE_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(list[0].id, b);
+	outbox_list_free(list, n);
+}
+
+static void test_outbox_fax(void **state)
+{
+	struct fixture *f = *state;
+	int64_t t = (int64_t)time(NULL) + 10;
+	struct inbound in = {.received = T0, .started = T0 - 60}, in2 = in, got;
+
+	assert_int_equal(queue_inbound_add(f->q, &in, NULL, NULL, &f->err), QUEUE_OK);
+	assert_int_equal(queue_inbound_add(f->q, &in2, NULL, NULL, &f->err), QUEUE_OK);
+	/* mailgate: the mail stored and the fax mailed, together */
+	assert_int_equal(queue_begin(f->q, &f->err), QUEUE_OK);
+	int64_t m = mail_add(f, "fax", in.id);
+	assert_int_equal(queue_inbound_move(f->q, in.id, "new", "mailed", "to anna@example.com", &f->err),
+	                 QUEUE_OK);
+	assert_int_equal(queue_commit(f->q, &f->err), QUEUE_OK);
+	int64_t m2 = mail_add(f, "fax", in2.id);
+	assert_int_equal(queue_inbound_move(f->q, in2.id, "new", "mailed", NULL, &f->err), QUEUE_OK);
+
+	/* a relay's 4xx: still mailed */
+	assert_int_equal(mail_claim(f, f->q, "mg1", t), m);
+	assert_int_equal(queue_outbox_finish(f->q, m, "mg1", "pending", "421 busy", 0, &f->err), QUEUE_OK);
+	assert_int_equal(queue_inbound_get(f->q, in.id, &got, &f->err), QUEUE_OK);
+	assert_string_equal(got.status, "mailed");
+	inbound_free(&got);
+	/* sent inside a transaction that is rolled back: neither changed */
+	assert_int_equal(mail_claim(f, f->q, "mg1", t), m);
+	assert_int_equal(queue_begin(f->q, &f->err), QUEUE_OK);
+	assert_int_equal(queue_outbox_finish(f->q, m, "mg1", "sent", NULL, 0, &f->err), QUEUE_OK);
+	queue_rollback(f->q);
+	struct outbox_mail om = mail_get(f, m);
+	assert_string_equal(om.status, "pending");
+	assert_string_equal(om.lease_owner, "mg1");
+	outbox_mail_free(&om);
+	assert_int_equal(queue_inbound_get(f->q, in.id, &got, &f->err), QUEUE_OK);
+	assert_string_equal(got.status, "mailed");
+	inbound_free(&got);
+	/* sent: the fax is delivered */
+	assert_int_equal(queue_outbox_finish(f->q, m, "mg1", "sent", NULL, 0, &f->err), QUEUE_OK);
+	assert_int_equal(queue_inbound_get(f->q, in.id, &got, &f->err), QUEUE_OK);
+	assert_string_equal(got.status, "delivered");
+	assert_string_equal(got.reason, "to anna@example.com");
+	inbound_free(&got);
+	/* failed for good: the fax stays mailed, for the admin to look at */
+	assert_int_equal(mail_claim(f, f->q, "mg1", t), m2);
+	assert_int_equal(queue_outbox_finish(f->q, m2, "mg1", "failed", "554 no", 0, &f->err), QUEUE_OK);
+	assert_int_equal(queue_inbound_get(f->q, in2.id, &got, &f->err), QUEUE_OK);
+	assert_string_equal(got.status, "mailed");
+	inbound_free(&got);
+	/* a notice about a job with the same id as a fax leaves the fax alone */
+	assert_int_equal(queue_inbound_move(f->q, in2.id, "mailed", "mailed", NULL, &f->err), QUEUE_OK);
+	int64_t m3 = mail_add(f, "notice", in2.id);
+	assert_int_equal(mail_claim(f, f->q, "mg1", t), m3);
+	assert_int_equal(queue_outbox_finish(f->q, m3, "mg1", "sent", NULL, 0, &f->err), QUEUE_OK);
+	assert_int_equal(queue_inbound_get(f->q, in2.id, &got, &f->err), QUEUE_OK);
+	assert_string_equal(got.status, "mailed");
+	inbound_free(&got);
+}
+
+#define OUTBOX_STRESS_MAILS    60
+#define OUTBOX_STRESS_CLAIMERS 4
+
+/* Claim until nothing is due, writing each id claimed to fd; the mails are never finished. */
+static void outbox_stress_child(struct fixture *f, int k, int fd)
+{
+	struct queue *q;
+	struct buf err = BUF_INIT;
+	char owner[16], line[32];
+	int retries = 0;
+
+	snprintf(owner, sizeof(owner), "mg%d", k);
+	if (queue_open(&f->conf, &q, &err) != QUEUE_OK)
+		_exit(10);
+	for (;;) {
+		struct outbox_mail m;
+		enum queue_rc rc = queue_outbox_claim(q, owner, (int64_t)time(NULL) + 10, 600, &m, &err);
+		if (rc == QUEUE_NOT_FOUND)
+			break;
+		if (rc == QUEUE_ERR_TEMP && ++retries < 100)
+			continue; /* a busy database: mailgate tries again at its next round */
+		if (rc != QUEUE_OK)
+			_exit(12);
+		int len = snprintf(line, sizeof(line), "%lld\n", (long long)m.id);
+		outbox_mail_free(&m);
+		if (write(fd, line, (size_t)len) != len)
+			_exit(13);
+	}
+	queue_close(q);
+	_exit(0);
+}
+
+static void test_outbox_claim_stress(void **state)
+{
+	struct fixture *f = *state;
+	int fds[2], claimed[OUTBOX_STRESS_MAILS] = {0}, claims = 0;
+	pid_t pids[OUTBOX_STRESS_CLAIMERS];
+	int64_t first = 0;
+
+	f->conf.db_timeout = 20;
+	assert_int_equal(queue_begin(f->q, &f->err), QUEUE_OK);
+	for (int i = 0; i < OUTBOX_STRESS_MAILS; i++) {
+		int64_t id = mail_add(f, "alert", 0);
+		if (!first)
+			first = id;
+	}
+	assert_int_equal(queue_commit(f->q, &f->err), QUEUE_OK);
+	assert_int_equal(pipe(fds), 0);
+	fflush(NULL);
+	for (int k = 0; k < OUTBOX_STRESS_CLAIMERS; k++) {
+		pids[k] = fork();
+		assert_true(pids[k] >= 0);
+		if (pids[k] == 0) {
+			close(fds[0]);
+			outbox_stress_child(f, k, fds[1]);
+		}
+	}
+	close(fds[1]);
+	FILE *in = fdopen(fds[0], "r");
+	char line[32];
+	while (fgets(line, sizeof(line), in)) {
+		long long id = atoll(line);
+		assert_true(id >= first && id < first + OUTBOX_STRESS_MAILS);
+		if (++claimed[id - first] != 1)
+			fail_msg("mail %lld claimed twice", id);
+		claims++;
+	}
+	fclose(in);
+	for (int k = 0; k < OUTBOX_STRESS_CLAIMERS; k++) {
+		int status;
+		assert_int_equal(waitpid(pids[k], &status, 0), pids[k]);
+		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+			fail_msg("claimer %d ended with status %d", k, status);
+	}
+	assert_int_equal(claims, OUTBOX_STRESS_MAILS);
+}
+
+static void test_alerts(void **state)
+{
+	struct fixture *f = *state;
+	struct alert_state a = {.key = "line_down:sim0",
+	                        .state = "down",
+	                        .since = T0,
+	                        .last_mail = T0,
+	                        .text = "line sim0 is out of service"},
+	                   got, *list;
+	size_t n;
+
+	assert_int_equal(queue_alert_get(f->q, "line_down:sim0", &got, &f->err), QUEUE_NOT_FOUND);
+	assert_int_equal(queue_alert_list(f->q, &list, &n, &f->err), QUEUE_OK);
+	assert_int_equal(n, 0);
+	alert_list_free(list, n);
+	assert_int_equal(queue_alert_put(f->q, &a, &f->err), QUEUE_OK);
+	assert_int_equal(queue_alert_get(f->q, "line_down:sim0", &got, &f->err), QUEUE_OK);
+	assert_string_equal(got.key, "line_down:sim0");
+	assert_string_equal(got.state, "down");
+	assert_int_equal(got.since, T0);
+	assert_int_equal(got.last_mail, T0);
+	assert_string_equal(got.text, "line sim0 is out of service");
+	alert_state_free(&got);
+	/* replaced whole */
+	a.state = "up";
+	a.since = T0 + 600;
+	a.last_mail = T0 + 601;
+	a.text = NULL;
+	assert_int_equal(queue_alert_put(f->q, &a, &f->err), QUEUE_OK);
+	assert_int_equal(queue_alert_get(f->q, "line_down:sim0", &got, &f->err), QUEUE_OK);
+	assert_string_equal(got.state, "up");
+	assert_int_equal(got.since, T0 + 600);
+	assert_int_equal(got.last_mail, T0 + 601);
+	assert_null(got.text);
+	alert_state_free(&got);
+	/* another, with text from outside */
+	struct alert_state d = {.key = "disk", .state = "down", .since = T0, .text = "/var/spool \xFF full"};
+	assert_int_equal(queue_alert_put(f->q, &d, &f->err), QUEUE_OK);
+	/* only down or up, and a key */
+	d.state = "sideways";
+	assert_int_equal(queue_alert_put(f->q, &d, &f->err), QUEUE_BAD_STATE);
+	d.state = "down";
+	d.key = "";
+	assert_int_equal(queue_alert_put(f->q, &d, &f->err), QUEUE_BAD_STATE);
+	assert_int_equal(queue_alert_list(f->q, &list, &n, &f->err), QUEUE_OK);
+	assert_int_equal(n, 2);
+	assert_string_equal(list[0].key, "disk");
+	assert_string_equal(list[0].state, "down");
+	assert_int_equal(list[0].last_mail, 0);
+	assert_string_equal(list[0].text, "/var/spool \xEF\xBF\xBD full");
+	assert_string_equal(list[1].key, "line_down:sim0");
+	alert_list_free(list, n);
+}
+
+static void test_stats(void **state)
+{
+	struct fixture *f = *state;
+	struct queue_stats st;
+	char sql[160];
+
+	assert_int_equal(queue_stats(f->q, T0, &st, &f->err), QUEUE_OK);
+	assert_int_equal(st.waiting + st.sent + st.failed + st.received, 0);
+	assert_int_equal(st.oldest_waiting, 0);
+	/* created, status, finished */
+	const struct {
+		int64_t created;
+		const char *status;
+		int64_t finished;
+	} jobs[] = {
+	    {T0 - 50, "queued", 0},      {T0 - 100, "sending", 0},    {T0 - 500, "held", 0},
+	    {T0 - 900, "sent", T0 + 10}, {T0 - 900, "sent", T0 - 10}, {T0 - 900, "failed", T0},
+	    {T0 - 900, "cancelled", T0},
+	};
+	for (size_t i = 0; i < sizeof(jobs) / sizeof(jobs[0]); i++) {
+		int64_t id = add(f, NULL, 0);
+		snprintf(sql, sizeof(sql),
+		         "UPDATE jobs SET created = %lld, status = '%s', finished = %lld WHERE id = %lld",
+		         (long long)jobs[i].created, jobs[i].status, (long long)jobs[i].finished,
+		         (long long)id);
+		raw_exec(f, sql);
+	}
+	struct inbound in = {.received = T0 + 5}, old = {.received = T0 - 5};
+	assert_int_equal(queue_inbound_add(f->q, &in, NULL, NULL, &f->err), QUEUE_OK);
+	assert_int_equal(queue_inbound_add(f->q, &old, NULL, NULL, &f->err), QUEUE_OK);
+	assert_int_equal(queue_stats(f->q, T0, &st, &f->err), QUEUE_OK);
+	assert_int_equal(st.waiting, 2);
+	assert_int_equal(st.oldest_waiting, T0 - 100);
+	assert_int_equal(st.sent, 1);
+	assert_int_equal(st.failed, 1);
+	assert_int_equal(st.received, 1);
+	assert_int_equal(queue_stats(f->q, T0 - 10, &st, &f->err), QUEUE_OK);
+	assert_int_equal(st.sent, 2);
+	assert_int_equal(st.received, 2);
+}
+
+static void test_purge_mails(void **state)
+{
+	struct fixture *f = *state;
+	const int64_t day = 86400, now = T0 + 1000 * day;
+	struct queue_purge_counts c;
+	struct outbox_mail *list;
+	size_t n;
+	char sql[160];
+	/* status, created days ago, gone after the purge */
+	const struct {
+		const char *status;
+		int ago;
+		bool gone;
+	} cases[] = {
+	    {"sent", 91, true},  {"failed", 90, true}, {"pending", 200, false},
+	    {"sent", 89, false}, {"failed", 1, false},
+	};
+	enum { NCASES = sizeof(cases) / sizeof(cases[0]) };
+	int64_t ids[NCASES];
+
+	for (size_t i = 0; i < NCASES; i++) {
+		ids[i] = mail_add(f, "notice", 0);
+		snprintf(sql, sizeof(sql), "UPDATE outbox SET status = '%s', created = %lld WHERE id = %lld",
+		         cases[i].status, (long long)(now - cases[i].ago * day), (long long)ids[i]);
+		raw_exec(f, sql);
+	}
+	assert_int_equal(queue_purge(f->q, now, 30, 90, &c, &f->err), QUEUE_OK);
+	assert_int_equal(c.mails, 2);
+	assert_int_equal(c.archived + c.jobs + c.inbound + c.events, 0);
+	for (size_t i = 0; i < NCASES; i++) {
+		struct outbox_mail m;
+		enum queue_rc rc = queue_outbox_get(f->q, ids[i], &m, &f->err);
+		if (rc == QUEUE_OK)
+			outbox_mail_free(&m);
+		if (rc != (cases[i].gone ? QUEUE_NOT_FOUND : QUEUE_OK))
+			fail_msg("mail %zu (%s, %d days): rc %d", i, cases[i].status, cases[i].ago, rc);
+	}
+	assert_int_equal(queue_outbox_list(f->q, NULL, 0, &list, &n, &f->err), QUEUE_OK);
+	assert_int_equal(n, NCASES - 2);
+	outbox_list_free(list, n);
+	assert_int_equal(queue_purge(f->q, now, 30, 90, &c, &f->err), QUEUE_OK);
+	assert_int_equal(c.mails, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1487,6 +2139,15 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_events, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_lines, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_purge, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_job_headers, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_notices, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_inbound_move, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_outbox, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_outbox_fax, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_outbox_claim_stress, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_alerts, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_stats, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_purge_mails, setup, teardown),
 	};
 	int failed;
 
