@@ -1,6 +1,7 @@
 # shellcheck shell=bash
-# mta.sh - private Postfix and Sendmail instances for the milter's end-to-end tests. Sourced, never
-# run by itself (it has no execute bit, so tests/run-all passes it by). Checked by mta_harness.sh.
+# mta.sh - private Postfix and Sendmail instances for the end-to-end tests (the milter's, and
+# faxmailgate's delivery). Sourced, never run by itself (it has no execute bit, so tests/run-all
+# passes it by). Checked by mta_harness.sh.
 #
 # Every instance lives in a scratch folder DIR given by the test (under /tmp: the MTAs' users must
 # be able to enter it), listens on 127.0.0.1 on a free port and is stopped by its PID; nothing is
@@ -11,6 +12,10 @@
 #   example.test      users alice, bob, postmaster, sender: mail to USER@example.test lands in the
 #                     Maildir DIR/mail/USER/. Other users: Postfix refuses them at RCPT (550 5.1.1),
 #                     Sendmail bounces them to the sender.
+#   $MTA_MAILBOXES    (Postfix only) extra mailboxes by full address in any domain, e.g.
+#                     MTA_MAILBOXES="anna.berg@example.com fax@example.test": mail to one lands in
+#                     the Maildir DIR/mail/ADDRESS/ (mta_count anna.berg@example.com); their domains
+#                     become mailbox domains too, whose other users are refused (550 5.1.1).
 #   fax.example.test  the fax domain ($MTA_FAX_DOMAIN): accepted at RCPT time from every client, so
 #                     that recipients reach the milter, which normally removes them. A fax
 #                     recipient that slips through is delivered to the Maildir DIR/mail/fax/
@@ -27,7 +32,8 @@
 #       docs/mta.md; "" means no milter. Starting again on the same DIR keeps the queue.
 #       Environment read: MTA_MYNETWORKS (default "127.0.0.0/8"; e.g. 192.0.2.0/24 makes 127.0.0.1
 #       an untrusted client: no relaying to other domains without AUTH), MTA_POSTFIX_EXTRA (lines
-#       appended to main.cf; a later setting wins, e.g. "milter_default_action = reject").
+#       appended to main.cf; a later setting wins, e.g. "milter_default_action = reject"),
+#       MTA_MAILBOXES (extra mailboxes, see above).
 #   sendmail_start DIR MILTER
 #       A private Sendmail in DIR/sm, in its own UTS namespace (hostname mx.example.test) and mount
 #       namespace (its SASL configuration). MILTER is a port (the milter on inet:PORT@127.0.0.1), a
@@ -55,7 +61,8 @@
 #       non_smtpd_milters; Sendmail: no milter, Sendmail filters SMTP only).
 #   mta_message FILE [SUBJECT [BODY]]
 #       Write a small text message (From, To, Subject, Message-ID, Date, MIME headers) to FILE.
-#   mta_count USER          number of messages delivered to DIR/mail/USER (Maildir new/ and cur/)
+#   mta_count USER          number of messages delivered to DIR/mail/USER (Maildir new/ and cur/);
+#                           USER is a name of example.test, "fax", or an address of MTA_MAILBOXES
 #   mta_messages USER       paths of USER's delivered messages, oldest first
 #   mta_wait_delivered USER N TIMEOUT
 #       Wait up to TIMEOUT seconds (may be fractional) until USER's Maildir holds N messages; fails
@@ -159,6 +166,21 @@ postfix_start() {
 	# Local users and the fax leftovers sink: virtual(8) with texthash maps (no postmap needed).
 	printf '%s\n' "alice@$MTA_DOMAIN alice/" "bob@$MTA_DOMAIN bob/" "postmaster@$MTA_DOMAIN postmaster/" \
 		"sender@$MTA_DOMAIN sender/" "@$MTA_FAX_DOMAIN fax/" >"$etc/vmailbox"
+	# Extra mailboxes by full address, in any domain: Maildir DIR/mail/ADDRESS/.
+	local box domains=$MTA_DOMAIN
+	for box in ${MTA_MAILBOXES:-}; do
+		case $box in
+		*/* | @* | *@ | *@*@* | [!a-zA-Z0-9]* | *[!a-zA-Z0-9@._+-]*)
+			_mta_err "MTA_MAILBOXES: '$box' is not a plain address" || return 1 ;;
+		*@*) ;;
+		*) _mta_err "MTA_MAILBOXES: '$box' has no domain" || return 1 ;;
+		esac
+		printf '%s %s/\n' "$box" "$box" >>"$etc/vmailbox"
+		case " $domains $MTA_FAX_DOMAIN " in
+		*" ${box#*@} "*) ;;
+		*) domains="$domains ${box#*@}" ;;
+		esac
+	done
 	# The fax domain is relayed via transport, as on a real gateway; here the transport is a sink.
 	printf '%s virtual:\n' "$MTA_FAX_DOMAIN" >"$etc/transport"
 
@@ -201,7 +223,7 @@ smtputf8_enable = no
 smtpd_banner = \$myhostname ESMTP faxgate-test
 relay_domains = $MTA_FAX_DOMAIN
 transport_maps = texthash:$etc/transport
-virtual_mailbox_domains = $MTA_DOMAIN
+virtual_mailbox_domains = $domains
 virtual_mailbox_base = $dir/mail
 virtual_mailbox_maps = texthash:$etc/vmailbox
 virtual_uid_maps = static:65534
@@ -256,6 +278,7 @@ virtual   unix  -       n       n       -       -       virtual
 anvil     unix  -       -       n       -       1       anvil
 scache    unix  -       -       n       -       1       scache
 postlog   unix-dgram n  -       n       -       1       postlogd
+tlsmgr    unix  -       -       n       1000?   1       tlsmgr
 EOF
 	# A main.cf or map younger than ~2 s makes postfix and each daemon wait ~2 s for it to settle.
 	find "$etc" -type f -exec touch -d "-10 seconds" {} +
