@@ -474,7 +474,7 @@ static int alerts_check_queue(struct mailgate *mg, int64_t now)
 	if (late) {
 		alerts_time(st.oldest_waiting, at, sizeof(at));
 		alerts_faxes(&text, st.waiting);
-		buf_printf(&text, " waiting to be sent; the oldest was queued at %s (", at);
+		buf_printf(&text, " waiting to be sent; the oldest has been waiting since %s (", at);
 		alerts_duration(&text, now - st.oldest_waiting);
 		buf_puts(&text, " ago)");
 	} else {
@@ -601,7 +601,7 @@ static void alerts_summary_text(struct mailgate *mg, const struct queue_stats *s
 		alerts_time(st->oldest_waiting, at, sizeof(at));
 		buf_puts(text, "Waiting to be sent: ");
 		alerts_faxes(text, st->waiting);
-		buf_printf(text, ", the oldest queued at %s.\n", at);
+		buf_printf(text, ", the oldest waiting since %s.\n", at);
 	} else {
 		buf_puts(text, "Waiting to be sent: none.\n");
 	}
@@ -639,7 +639,7 @@ static int alerts_summary(struct mailgate *mg, int64_t now)
 	struct line_status *ls = NULL;
 	struct alert_state *al = NULL;
 	size_t nls = 0, nal = 0;
-	struct buf err = BUF_INIT, text = BUF_INIT;
+	struct buf err = BUF_INIT, text = BUF_INIT, title = BUF_INIT;
 	struct mailout_mail mm = {0};
 	struct alerts_to to;
 	enum queue_rc rc;
@@ -685,10 +685,17 @@ static int alerts_summary(struct mailgate *mg, int64_t now)
 		queue_rollback(mg->q);
 		goto fail;
 	}
+	size_t open = 0;
+	for (size_t i = 0; i < nal; i++)
+		open += al[i].state && strcmp(al[i].state, "down") == 0;
+	alerts_faxes(&title, st.sent);
+	buf_printf(&title, " sent, %ld failed, %ld received", st.failed, st.received);
+	if (open)
+		buf_printf(&title, "; %zu problem%s", open, open == 1 ? "" : "s");
 	struct alerts_msg am = {
 	    .kind = MAILOUT_ALERT_SUMMARY,
 	    .key = "summary",
-	    .title = "faxgate's day",
+	    .title = buf_cstr(&title),
 	    .text = buf_cstr(&text),
 	    .since = now - 86400,
 	};
@@ -714,6 +721,7 @@ out:
 	alert_list_free(al, nal);
 	mailout_mail_free(&mm);
 	buf_free(&text);
+	buf_free(&title);
 	buf_free(&err);
 	return result;
 }

@@ -239,7 +239,7 @@ assert_eq "$(outbox_count alert)" 4 "alert mails after another run"
 
 note "a fax waiting too long, then no longer"
 w=$(job_add +49301234100 0301234100 NEVER)
-sql "UPDATE jobs SET created = created - 200 WHERE id = $w"
+sql "UPDATE jobs SET created = created - 200, send_after = send_after - 200 WHERE id = $w"
 mailgate_once "$(base age "alert_queue_age = 60s")"
 assert_eq "$(outbox_count alert)" 5 "alert mails after a fax waited too long"
 assert_eq "$(sql "SELECT state FROM alerts WHERE key = 'queue_age'")" down "the queue's alert state"
