@@ -324,6 +324,12 @@ static bool smtp_session(const struct conf *conf, const struct smtp_message *msg
 	(void)smtp_start_session(s); /* the outcome is in the statuses and the monitor's notes */
 	err = smtp_errno();
 	smtp_signals_restore(&sig);
+	if (err && log_enabled(LOG_LVL_DEBUG)) {
+		char ebuf[128];
+		const char *e = smtp_strerror(err, ebuf, sizeof ebuf);
+
+		log_debug("relay: libesmtp says: %s", e ? e : "?");
+	}
 	smtp_relay_literal(NULL);
 
 	/* smtp_starttls = try: a relay that offers STARTTLS but cannot do it gets the mail in plain text */
