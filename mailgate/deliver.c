@@ -357,6 +357,13 @@ int mailgate_deliver(struct mailgate *mg)
 			return -1;
 		}
 		buf_free(&err);
+		/* the schema has none of these NULL; a mail that had one would not get far */
+		if (!m.kind)
+			m.kind = xstrdup("");
+		if (!m.recipients)
+			m.recipients = xstrdup("");
+		if (!m.message_id)
+			m.message_id = xstrdup("");
 		log_context_set("outbox=%" PRId64, m.id);
 		ret = deliver_one(mg, &m, &put_off);
 		log_context_clear();

@@ -161,7 +161,7 @@ static void smtp_session_reason(const struct conf *conf, const struct smtp_relay
 		           etext ? etext : "");
 }
 
-static void smtp_auth_reason(const struct smtp_run *run, struct buf *out)
+static void smtp_auth_reason(struct smtp_run *run, struct buf *out)
 {
 	if (run->auth_reply.len) {
 		buf_puts(out, "AUTH failed: ");
@@ -169,7 +169,7 @@ static void smtp_auth_reason(const struct smtp_run *run, struct buf *out)
 	} else if (run->auth_offered.len) {
 		buf_printf(out,
 		           "the relay offers no AUTH mechanism faxgate uses (PLAIN, LOGIN): it offers %s",
-		           buf_cstr((struct buf *)&run->auth_offered));
+		           buf_cstr(&run->auth_offered));
 	} else {
 		buf_printf(out, "the relay offers no AUTH%s",
 		           run->tls_ok || run->tls_mode == CONF_TLS_NO ? "" : " (without TLS)");
@@ -205,7 +205,7 @@ static void smtp_outcome(const struct conf *conf, const struct smtp_message *msg
 		smtp_status_put(reply, mail);
 		for (size_t i = 0; i < msg->nrecipients; i++)
 			if (r[i])
-				msg->rcpt_rc[i] = smtp_class(mail->code) == SMTP_PERM ? SMTP_PERM : SMTP_TEMP;
+				msg->rcpt_rc[i] = smtp_class(mail->code);
 		return;
 	}
 	for (size_t i = 0; i < msg->nrecipients; i++) {

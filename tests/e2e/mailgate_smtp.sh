@@ -4,8 +4,9 @@
 #   a) a relay that answers 4xx at the end of the data for a while, then a normal one on the same
 #      port: the mail is tried again and again, nothing is lost, it arrives exactly once, byte for
 #      byte (bare LF line ends and leading dots), with its Message-ID; the null sender is MAIL FROM:<>
-#   b) no relay listening, then one; a relay that never accepts the connection (connect timeout);
-#      a relay given as an IPv6 literal
+#   b) no relay listening, then one (a mail older than smtp_give_up fails, with a "mail_failed"
+#      event); a relay that never accepts the connection (connect timeout); a relay given as an
+#      IPv6 literal
 #   c) 5xx for every recipient (smtp-sink): a fax mail goes to the catch-all and, refused there
 #      too, fails, with "mail_refused" events; a notice fails with an event, an alert without
 #   d) Postfix: AUTH (PLAIN) with STARTTLS off, try (self-signed certificate) and require (verified
@@ -201,11 +202,20 @@ mg_stop
 # ---- b) no relay, then one; a relay that never accepts; IPv6
 note "b) relay down, then up"
 sink_stop
+conf down "smtp_relay = 127.0.0.1:$port" "smtp_give_up = 1m"
 mail "$tmp/b.eml" '<outbox-test.3@faxgate.example.test>'
 id=$(add fax faxgate@example.test "anna.berg@example.com" "$tmp/b.eml") || exit 1
+# and one made longer ago than smtp_give_up (1 minute): it fails at its first try, with an event
+mail "$tmp/old.eml" '<outbox-test.9@faxgate.example.test>'
+old=$(add fax faxgate@example.test "anna.berg@example.com" "$tmp/old.eml") || exit 1
+python3 -c 'import sqlite3, sys; d = sqlite3.connect(sys.argv[1]); d.execute("UPDATE outbox SET created = created - 61 WHERE id = ?", (int(sys.argv[2]),)); d.commit()' \
+	"$tmp/queue.db" "$old" || fail "cannot age mail $old"
 mg_start
 outbox_is "$id" 'm["status"] == "pending" and m["attempts"] >= 2 and "Connection refused" in m["last_error"]' 15 \
 	"retried while nothing listens"
+outbox_is "$old" 'm["status"] == "failed" and m["attempts"] == 1 and "Connection refused" in m["last_error"]' 0 \
+	"a mail older than smtp_give_up"
+[ "$(events_count mail_failed "fax mail $old")" -eq 1 ] || fail "no mail_failed event for the mail given up"
 sink_start "$tmp/db"
 outbox_is "$id" 'm["status"] == "sent"' 15 "delivered once the relay is up"
 sleep 1.5
