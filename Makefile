@@ -47,6 +47,9 @@ LIBA       := $(B)/libfaxgate.a
 # The queue's schema migrations, carried inside the programs.
 SCHEMA_SQL := $(sort $(wildcard schema/*/*.sql))
 LIB_OBJ    += $(B)/obj/gen/schema.o
+# The built-in mail templates (English), carried inside the programs too.
+TEMPLATES  := $(sort $(wildcard conf/templates/*.txt))
+LIB_OBJ    += $(B)/obj/gen/templates.o
 
 PROGRAMS   := faxctl faxmilter faxd faxmailgate faxsim
 PROG_DIRS  := faxctl milter faxd mailgate faxsim
@@ -80,6 +83,16 @@ $(B)/gen/schema.c: schema/embed $(SCHEMA_SQL)
 	@sh schema/embed $(SCHEMA_SQL) >$@.tmp && mv $@.tmp $@
 
 $(B)/obj/gen/schema.o: $(B)/gen/schema.c
+	@mkdir -p $(dir $@)
+	@printf '  CC      %s\n' $<
+	@$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+$(B)/gen/templates.c: conf/templates/embed $(TEMPLATES)
+	@mkdir -p $(dir $@)
+	@printf '  GEN     %s\n' $@
+	@sh conf/templates/embed $(TEMPLATES) >$@.tmp && mv $@.tmp $@
+
+$(B)/obj/gen/templates.o: $(B)/gen/templates.c
 	@mkdir -p $(dir $@)
 	@printf '  CC      %s\n' $<
 	@$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
@@ -161,6 +174,13 @@ install: $(BIN) $(HELPER)
 	install -m 644 conf/faxgate.conf $(DESTDIR)$(DATADIR)/faxgate.conf.sample
 	test -e $(DESTDIR)$(SYSCONFDIR)/faxgate.conf || \
 	    install -m 640 conf/faxgate.conf $(DESTDIR)$(SYSCONFDIR)/faxgate.conf
+	@# Mail templates: the originals for reference, and the admin's copies (never overwritten).
+	install -d $(DESTDIR)$(DATADIR)/templates $(DESTDIR)$(SYSCONFDIR)/templates
+	install -m 644 $(TEMPLATES) $(DESTDIR)$(DATADIR)/templates/
+	for t in $(TEMPLATES); do \
+	    test -e $(DESTDIR)$(SYSCONFDIR)/templates/$${t##*/} || \
+	        install -m 644 $$t $(DESTDIR)$(SYSCONFDIR)/templates/; \
+	done
 	@# On the real system (no DESTDIR) as root: the service user and its state folder (run_user).
 	if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" -eq 0 ]; then \
 	    id faxgate >/dev/null 2>&1 || useradd --system --home-dir /var/lib/faxgate --no-create-home \

@@ -8,21 +8,28 @@
 #include "fax/dialplan.h"
 #include "faxctl.h"
 #include "policy/policy.h"
+#include "route/route.h"
 #include "util/log.h"
 
-/* Beyond syntax: values that only make sense together (dial plan, networks, directory setup). */
+/*
+ * Beyond syntax: values that only make sense together (dial plan, networks, directory setup,
+ * inbound routes). Opening the policy and the routes connects to nothing.
+ */
 static int config_check_meaning(struct faxctl *ctl)
 {
 	struct buf err = BUF_INIT;
 	struct policy *p = NULL;
+	struct router *r = NULL;
 	int rc = 0;
 
-	if (dialplan_check_conf(&ctl->conf, &err) < 0 || policy_open(&ctl->conf, &p, &err) < 0) {
+	if (dialplan_check_conf(&ctl->conf, &err) < 0 || policy_open(&ctl->conf, &p, &err) < 0 ||
+	    route_open(&ctl->conf, &r, &err) < 0) {
 		fprintf(stderr, "faxctl: %s: %s\n", ctl->conf_path, buf_cstr(&err));
 		rc = -1;
 	}
 	if (p)
 		policy_close(p);
+	route_close(r);
 	buf_free(&err);
 	return rc;
 }

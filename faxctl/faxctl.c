@@ -16,6 +16,7 @@
  *	faxctl [-c CONF] purge
  *	faxctl [-c CONF] outbox [--status S] [--limit N] [--json] | outbox [--json] ID
  *	faxctl [-c CONF] outbox ID --message
+ *	faxctl [-c CONF] route NUMBER [SUBADDRESS]
  *	faxctl [-c CONF] sim call --file FAX.tif --to DID [--from CALLER] [--station ID] [--subaddress S]
  *		[--hangup-after-page N]
  *	faxctl [-c CONF] sim stats
@@ -63,6 +64,8 @@ static void faxctl_usage(FILE *f)
 	           "  purge                 archive and delete old jobs, faxes, events and mails now\n"
 	           "  outbox [--status pending|sent|failed] [--limit N] [--json] | outbox [--json] ID\n"
 	           "                        the mails faxmailgate sends; ID --message: one as stored\n"
+	           "  route NUMBER [SUBADDRESS]\n"
+	           "                        where a fax called to NUMBER would be mailed, and why\n"
 	           "  sim call --file FAX.tif --to DID [--from CALLER] [--station ID] [--subaddress S]\n"
 	           "           [--hangup-after-page N]\n"
 	           "                        a simulated fax machine calls faxd (faxsim)\n"
@@ -147,6 +150,8 @@ int main(int argc, char **argv)
 		rc = faxctl_purge(&ctl, argc, argv);
 	else if (strcmp(cmd, "outbox") == 0)
 		rc = faxctl_outbox(&ctl, argc, argv);
+	else if (strcmp(cmd, "route") == 0)
+		rc = faxctl_route(&ctl, argc, argv);
 	else {
 		fprintf(stderr, "faxctl: unknown command '%s'\n", cmd);
 		faxctl_usage(stderr);

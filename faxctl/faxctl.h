@@ -37,6 +37,8 @@ int faxctl_lines(struct faxctl *ctl, int argc, char **argv);
 int faxctl_events(struct faxctl *ctl, int argc, char **argv);
 int faxctl_purge(struct faxctl *ctl, int argc, char **argv);
 int faxctl_outbox(struct faxctl *ctl, int argc, char **argv); /* cmd_outbox.c */
+/* where a received fax would go (cmd_route.c) */
+int faxctl_route(struct faxctl *ctl, int argc, char **argv);
 /* sim call, sim stats: the simulated telephone network (cmd_sim.c) */
 int faxctl_sim(struct faxctl *ctl, int argc, char **argv);
 /* Load ctl->conf from -c or the default path (defaults only when no file exists and none was named). */

@@ -199,6 +199,8 @@ int main(int argc, char **argv)
 	}
 	if (!m.conf_path)
 		m.conf_path = conf_default_path();
+	/* The mail templates are looked for beside the configuration file in use (template.h). */
+	setenv("FAXGATE_CONF", m.conf_path, 1);
 	if (conf_load(&m.conf, m.conf_path, &err) < 0) {
 		fprintf(stderr, "faxmailgate: %s\n", buf_cstr(&err));
 		buf_free(&err);
