@@ -161,7 +161,7 @@ static void smtp_session_reason(const struct conf *conf, const struct smtp_relay
 		           etext ? etext : "");
 }
 
-static void smtp_auth_reason(const struct smtp_run *run, struct buf *out)
+static void smtp_auth_reason(struct smtp_run *run, struct buf *out)
 {
 	if (run->auth_reply.len) {
 		buf_puts(out, "AUTH failed: ");
@@ -169,7 +169,7 @@ static void smtp_auth_reason(const struct smtp_run *run, struct buf *out)
 	} else if (run->auth_offered.len) {
 		buf_printf(out,
 		           "the relay offers no AUTH mechanism faxgate uses (PLAIN, LOGIN): it offers %s",
-		           buf_cstr((struct buf *)&run->auth_offered));
+		           buf_cstr(&run->auth_offered));
 	} else {
 		buf_printf(out, "the relay offers no AUTH%s",
 		           run->tls_ok || run->tls_mode == CONF_TLS_NO ? "" : " (without TLS)");
@@ -205,7 +205,7 @@ static void smtp_outcome(const struct conf *conf, const struct smtp_message *msg
 		smtp_status_put(reply, mail);
 		for (size_t i = 0; i < msg->nrecipients; i++)
 			if (r[i])
-				msg->rcpt_rc[i] = smtp_class(mail->code) == SMTP_PERM ? SMTP_PERM : SMTP_TEMP;
+				msg->rcpt_rc[i] = smtp_class(mail->code);
 		return;
 	}
 	for (size_t i = 0; i < msg->nrecipients; i++) {
@@ -324,6 +324,12 @@ static bool smtp_session(const struct conf *conf, const struct smtp_message *msg
 	(void)smtp_start_session(s); /* the outcome is in the statuses and the monitor's notes */
 	err = smtp_errno();
 	smtp_signals_restore(&sig);
+	if (err && log_enabled(LOG_LVL_DEBUG)) {
+		char ebuf[128];
+		const char *e = smtp_strerror(err, ebuf, sizeof ebuf);
+
+		log_debug("relay: libesmtp says: %s", e ? e : "?");
+	}
 	smtp_relay_literal(NULL);
 
 	/* smtp_starttls = try: a relay that offers STARTTLS but cannot do it gets the mail in plain text */

@@ -12,8 +12,16 @@
  * libesmtp's dependency. Linking OpenSSL directly would make this file plain calls.
  *
  * The context trusts the system's certificate authorities (OpenSSL's default paths, which
- * SSL_CERT_FILE and SSL_CERT_DIR override) and speaks TLS 1.2 or newer. Whether a certificate that
- * does not verify is accepted is decided per session by the event callback (smtp_wire.c).
+ * SSL_CERT_FILE and SSL_CERT_DIR override). Whether a certificate that does not verify is
+ * accepted is decided per session by the event callback (smtp_wire.c).
+ *
+ * It speaks TLS 1.2 only. libesmtp 1.1, once TLS is up, queues EHLO and then polls the socket; when
+ * the socket is readable it reads before it sends, waiting for the answer to an EHLO still in its
+ * buffer. A TLS 1.3 server sends its session tickets just after the handshake, which makes the
+ * socket readable at that moment often enough (with Postfix on loopback, one session in ten): the
+ * session then hangs until smtp_timeout and fails. TLS 1.2 carries its tickets inside the
+ * handshake, so nothing arrives unasked. A relay that speaks TLS 1.3 only gets the mail in plain
+ * text with smtp_starttls = try, and none with require.
  */
 #include "smtp/smtp_int.h"
 
@@ -56,8 +64,9 @@ static void smtp_tls_init(void)
 		snprintf(smtp_tls.why, sizeof smtp_tls.why, "OpenSSL cannot make a TLS context");
 		return;
 	}
-	/* SSL_CTX_set_min_proto_version() is this macro of SSL_CTX_ctrl() */
-	if (!ctx_ctrl(ctx, SSL_CTRL_SET_MIN_PROTO_VERSION, TLS1_2_VERSION, NULL) || !default_paths(ctx)) {
+	/* SSL_CTX_set_min/max_proto_version() are these macros of SSL_CTX_ctrl() */
+	if (!ctx_ctrl(ctx, SSL_CTRL_SET_MIN_PROTO_VERSION, TLS1_2_VERSION, NULL) ||
+	    !ctx_ctrl(ctx, SSL_CTRL_SET_MAX_PROTO_VERSION, TLS1_2_VERSION, NULL) || !default_paths(ctx)) {
 		ctx_free(ctx);
 		snprintf(smtp_tls.why, sizeof smtp_tls.why, "OpenSSL cannot set up a TLS context");
 		return;

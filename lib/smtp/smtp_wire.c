@@ -3,7 +3,7 @@
  * log may show it, and the decisions libesmtp leaves to its caller (certificates).
  *
  * The message reader turns the stored message's bare LF line ends into CRLF, which libesmtp needs
- * to see lines (and so to dot-stuff them). It also aborts DATA when AUTH was wanted but did not
+ * to see lines (and so to dot-stuff them). It also aborts the data when AUTH was wanted but did not
  * succeed: libesmtp goes on to MAIL after a failed AUTH (a relay must take mail for its own
  * domains), and we would rather try again later than hand the mail over unauthenticated.
  *
@@ -75,9 +75,15 @@ const char *smtp_wire_message(void **ctx, int *len, void *arg)
 		r->prev_cr = false;
 		return NULL;
 	}
-	if ((run->auth_wanted && !run->auth_ok) || (run->tls_mode == CONF_TLS_REQUIRE && !run->tls_ok)) {
-		/* NULL with errno set: libesmtp drops the connection before the final dot */
-		log_debug("relay: DATA aborted, %s", run->auth_ok ? "no TLS" : "not authenticated");
+	if (r->pos > 0 &&
+	    ((run->auth_wanted && !run->auth_ok) || (run->tls_mode == CONF_TLS_REQUIRE && !run->tls_ok))) {
+		/*
+		 * NULL with errno set: libesmtp drops the connection without the final dot (DATA)
+		 * or the last chunk (BDAT), so the relay discards what it got. Not at the first
+		 * call, which normally holds the whole header section: an abort among the headers
+		 * leaks libesmtp's header buffer on its BDAT path.
+		 */
+		log_debug("relay: message aborted, %s", run->auth_ok ? "no TLS" : "not authenticated");
 		errno = EACCES;
 		*len = 0;
 		return NULL;
@@ -272,9 +278,13 @@ void smtp_wire_event(smtp_session_t session, int event, void *arg, ...)
 	case SMTP_EV_DISCONNECT:
 		log_debug("relay: disconnected");
 		break;
+	case SMTP_EV_MESSAGEDATA:
+		/* the message is going out (the monitor sees none of it, nor anything after BDAT) */
+		run->last_activity = time(NULL);
+		strcpy(run->last_cmd, ".");
+		break;
 	case SMTP_EV_MAILSTATUS:
 	case SMTP_EV_RCPTSTATUS:
-	case SMTP_EV_MESSAGEDATA:
 	case SMTP_EV_MESSAGESENT:
 		break; /* the monitor logs the replies */
 	case SMTP_EV_SYNTAXWARNING:
