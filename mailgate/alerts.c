@@ -314,6 +314,7 @@ static const struct {
     {"mail_failed", "a mail could not be delivered"},
     {"mail_refused", "the relay refused a mail"},
     {"fax_unrouted", "a received fax has no mailbox"},
+    {"fax_damaged", "a received fax has damaged pages"},
     {"notice_failed", "a notice to a sender could not be made"},
 };
 

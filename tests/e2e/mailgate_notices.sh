@@ -154,29 +154,29 @@ assert_eq "$(jq_ "$r" 'o["type"], o["report_type"]')" "multipart/report delivery
 assert_eq "$(jq_ "$r" 'o["return_path"]')" "<>" "a notice's envelope sender"
 assert_eq "$(jq_ "$r" 'o["to"]')" "sender@$D" "a notice's To"
 assert_eq "$(jq_ "$r" 'o["fields"].get("action")')" failed "Action of a failure"
-jq_ "$r" 'o["fields"].get("status", "")' | grep -q '^5\.' || fail "Status of a failure: $r"
-jq_ "$r" 'o["fields"].get("diagnostic-code", "")' | grep -q busy || fail "Diagnostic-Code of a busy failure: $r"
-jq_ "$r" 'o["text"]' | grep -q "the line was busy on both attempts" || fail "the reason in words: $r"
-jq_ "$r" '[a[0] for a in o["attachments"]]' | grep -q "application/pdf" || fail "no PDF in a failure notice: $r"
-jq_ "$r" 'o["parts"]' | grep -q "text/rfc822-headers" || fail "no headers part: $r"
+grep -q '^5\.' <<<"$(jq_ "$r" 'o["fields"].get("status", "")')" || fail "Status of a failure: $r"
+grep -q busy <<<"$(jq_ "$r" 'o["fields"].get("diagnostic-code", "")')" || fail "Diagnostic-Code of a busy failure: $r"
+grep -q "the line was busy on both attempts" <<<"$(jq_ "$r" 'o["text"]')" || fail "the reason in words: $r"
+grep -q "application/pdf" <<<"$(jq_ "$r" '[a[0] for a in o["attachments"]]')" || fail "no PDF in a failure notice: $r"
+grep -q "text/rfc822-headers" <<<"$(jq_ "$r" 'o["parts"]')" || fail "no headers part: $r"
 
 r=$(notice_of "$j_ok_success")
 assert_eq "$(jq_ "$r" 'o["fields"].get("action")')" delivered "Action of a success"
-jq_ "$r" 'o["fields"].get("status", "")' | grep -q '^2\.' || fail "Status of a success: $r"
-jq_ "$r" 'o["fields"].get("remote-mta", "")' | grep -q "REMOTE 1" || fail "Remote-MTA of a success: $r"
+grep -q '^2\.' <<<"$(jq_ "$r" 'o["fields"].get("status", "")')" || fail "Status of a success: $r"
+grep -q "REMOTE 1" <<<"$(jq_ "$r" 'o["fields"].get("remote-mta", "")')" || fail "Remote-MTA of a success: $r"
 
 r=$(notice_of "$j_unassigned")
 assert_eq "$(jq_ "$r" 'o["fields"].get("action")')" failed "Action of an unassigned number"
-jq_ "$r" 'o["text"]' | grep -q "the number does not exist" || fail "the reason for an unassigned number: $r"
+grep -q "the number does not exist" <<<"$(jq_ "$r" 'o["text"]')" || fail "the reason for an unassigned number: $r"
 
 r=$(notice_of "$j_cancel")
 assert_eq "$(jq_ "$r" 'o["fields"].get("action")')" failed "Action of a cancelled job"
-jq_ "$r" 'o["text"]' | grep -q "cancelled by the administrator" || fail "the reason for a cancelled job: $r"
+grep -q "cancelled by the administrator" <<<"$(jq_ "$r" 'o["text"]')" || fail "the reason for a cancelled job: $r"
 
 r=$(notice_of "$j_late")
 assert_eq "$(jq_ "$r" 'o["fields"].get("action")')" delayed "Action of a delay notice"
-jq_ "$r" 'o["fields"].get("status", "")' | grep -q '^4\.' || fail "Status of a delay: $r"
-jq_ "$r" 'o["text"]' | grep -q "it is on hold" || fail "the reason of a delay: $r"
+grep -q '^4\.' <<<"$(jq_ "$r" 'o["fields"].get("status", "")')" || fail "Status of a delay: $r"
+grep -q "it is on hold" <<<"$(jq_ "$r" 'o["text"]')" || fail "the reason of a delay: $r"
 
 note "never twice: faxmailgate again finds nothing to do"
 n=$(sql "SELECT count(*) FROM outbox")
@@ -208,7 +208,7 @@ outbox_settled
 assert_eq "$(outbox_count alert)" 1 "alert mails after the line went down"
 mta_wait_delivered postmaster 1 20 || fail "the alert was not delivered"
 r=$(report $(mta_messages postmaster | tail -n 1))
-jq_ "$r" 'o["subject"] + " " + o["text"]' | grep -q "line sim0 of fx1 out of service" || fail "the line's alert: $r"
+grep -q "line sim0 of fx1 out of service" <<<"$(jq_ "$r" 'o["subject"] + " " + o["text"]')" || fail "the line's alert: $r"
 assert_eq "$(sql "SELECT state FROM alerts WHERE key = 'line:fx1:sim0'")" down "the line's alert state"
 assert_eq "$(sql "SELECT count(*) FROM events WHERE handled = 0")" 0 "events left unhandled"
 
@@ -221,7 +221,7 @@ outbox_settled
 assert_eq "$(outbox_count alert)" 2 "alert mails after the line came back"
 mta_wait_delivered postmaster 2 20 || fail "the recovery was not delivered"
 r=$(report $(mta_messages postmaster | tail -n 1))
-jq_ "$r" 'o["subject"] + " " + o["text"]' | grep -q "line sim0 of fx1 works again" || fail "the line's recovery: $r"
+grep -q "line sim0 of fx1 works again" <<<"$(jq_ "$r" 'o["subject"] + " " + o["text"]')" || fail "the line's recovery: $r"
 assert_eq "$(sql "SELECT state FROM alerts WHERE key = 'line:fx1:sim0'")" up "the line's alert state"
 
 note "events told twice are mailed once"
@@ -276,9 +276,10 @@ alerts=$((alerts + 3))
 assert_eq "$(outbox_count alert)" $alerts "alert mails: two of five, and the summary"
 assert_eq "$(grep -c "alert mails this hour: alert mail_failed" "$tmp/mailgate.log")" 3 "alerts only logged"
 mta_wait_delivered postmaster $((before + 3)) 20 || fail "the alerts were not delivered"
-s=$(report $(grep -l "Lines" $(mta_messages postmaster) | tail -n 1))
-jq_ "$s" 'o["text"]' | grep -q "sim0" || fail "the summary does not show the line: $s"
-jq_ "$s" 'o["text"]' | grep -q "3" || fail "the summary does not say 3 alerts were held back: $s"
+s=$(report $(grep -l "^X-Faxgate-Alert: summary" $(mta_messages postmaster) | tail -n 1))
+assert_eq "$(jq_ "$s" 'o["subject"]')" "[faxgate] Daily summary: 4 faxes sent, 9 failed, 0 received" "the summary's subject"
+grep -q "sim0" <<<"$(jq_ "$s" 'o["text"]')" || fail "the summary does not show the line: $s"
+grep -q "hourly limit): 3" <<<"$(jq_ "$s" 'o["text"]')" || fail "the summary does not say 3 alerts were held back: $s"
 mailgate_once "$(base limit "alert_max_per_hour = 2" "alert_daily_summary = yes" "alert_summary_hour = 0")"
 assert_eq "$(outbox_count alert)" $alerts "alert mails after another run (the summary is once a day)"
 
