@@ -85,7 +85,8 @@ static int notices_store(struct mailgate *mg, const struct job *j, const struct 
 	if (rc != QUEUE_OK)
 		queue_rollback(mg->q);
 	if (rc == QUEUE_BAD_STATE || rc == QUEUE_NOT_FOUND) {
-		log_info("another mailgate dealt with the notice first, or the job is gone: %s", buf_cstr(&err));
+		log_info("another mailgate dealt with the notice first, or the job is gone: %s",
+		         buf_cstr(&err));
 		buf_free(&err);
 		return 0;
 	}

@@ -101,11 +101,12 @@ report() {
 }
 # notice_of JOB: the report of the notice about JOB (the outbox names the Message-ID)
 notice_of() {
-	local mid f
+	local mid f msgs
 	mid=$(sql "SELECT message_id FROM outbox WHERE kind = 'notice' AND ref_id = $1 ORDER BY id DESC LIMIT 1")
 	[ -n "$mid" ] || fail "no notice in the outbox for job $1"
-	f=$(grep -lF "$mid" $(mta_messages sender) /dev/null | head -n 1) ||
-		fail "the notice $mid of job $1 was not delivered"
+	mapfile -t msgs < <(mta_messages sender)
+	f=$(grep -lF "$mid" "${msgs[@]}" /dev/null | head -n 1)
+	[ -n "$f" ] || fail "the notice $mid of job $1 was not delivered"
 	report "$f"
 }
 # jq_ JSON EXPR: a Python expression on the object o
@@ -128,7 +129,7 @@ j_late=$(job_add +49301234100 0301234100 "DELAY,SUCCESS")
 "$faxctl" -c "$cfg" hold "$j_late" >/dev/null
 sql "UPDATE jobs SET created = created - 120 WHERE id = $j_late"
 
-start_sim
+start_sim "$cfg"
 start_faxd
 for id in $j_ok_success $j_ok_default; do wait_status "$id" sent 30; done
 for id in $j_busy_default $j_busy_never $j_unassigned $j_null $j_hostile $j_delay_only; do
@@ -207,7 +208,7 @@ mailgate_once
 outbox_settled
 assert_eq "$(outbox_count alert)" 1 "alert mails after the line went down"
 mta_wait_delivered postmaster 1 20 || fail "the alert was not delivered"
-r=$(report $(mta_messages postmaster | tail -n 1))
+r=$(report "$(mta_messages postmaster | tail -n 1)")
 grep -q "line sim0 of fx1 out of service" <<<"$(jq_ "$r" 'o["subject"] + " " + o["text"]')" || fail "the line's alert: $r"
 assert_eq "$(sql "SELECT state FROM alerts WHERE key = 'line:fx1:sim0'")" down "the line's alert state"
 assert_eq "$(sql "SELECT count(*) FROM events WHERE handled = 0")" 0 "events left unhandled"
@@ -220,7 +221,7 @@ mailgate_once
 outbox_settled
 assert_eq "$(outbox_count alert)" 2 "alert mails after the line came back"
 mta_wait_delivered postmaster 2 20 || fail "the recovery was not delivered"
-r=$(report $(mta_messages postmaster | tail -n 1))
+r=$(report "$(mta_messages postmaster | tail -n 1)")
 grep -q "line sim0 of fx1 works again" <<<"$(jq_ "$r" 'o["subject"] + " " + o["text"]')" || fail "the line's recovery: $r"
 assert_eq "$(sql "SELECT state FROM alerts WHERE key = 'line:fx1:sim0'")" up "the line's alert state"
 
@@ -276,7 +277,8 @@ alerts=$((alerts + 3))
 assert_eq "$(outbox_count alert)" $alerts "alert mails: two of five, and the summary"
 assert_eq "$(grep -c "alert mails this hour: alert mail_failed" "$tmp/mailgate.log")" 3 "alerts only logged"
 mta_wait_delivered postmaster $((before + 3)) 20 || fail "the alerts were not delivered"
-s=$(report $(grep -l "^X-Faxgate-Alert: summary" $(mta_messages postmaster) | tail -n 1))
+mapfile -t msgs < <(mta_messages postmaster)
+s=$(report "$(grep -l "^X-Faxgate-Alert: summary" "${msgs[@]}" | tail -n 1)")
 assert_eq "$(jq_ "$s" 'o["subject"]')" "[faxgate] Daily summary: 4 faxes sent, 9 failed, 0 received" "the summary's subject"
 grep -q "sim0" <<<"$(jq_ "$s" 'o["text"]')" || fail "the summary does not show the line: $s"
 grep -q "hourly limit): 3" <<<"$(jq_ "$s" 'o["text"]')" || fail "the summary does not say 3 alerts were held back: $s"
