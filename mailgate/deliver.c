@@ -183,6 +183,14 @@ static int deliver_store(struct mailgate *mg, const struct outbox_mail *m, struc
 	return 0;
 }
 
+/* "The relay refused the fax mail <id> (received fax 7)" */
+static void deliver_fax_words(struct buf *out, const struct outbox_mail *m)
+{
+	buf_printf(out, "The relay refused the fax mail %s", m->message_id);
+	if (m->ref_id > 0)
+		buf_printf(out, " (received fax %" PRId64 ")", m->ref_id);
+}
+
 /* A mail the relay refused for good for every recipient. */
 static void deliver_refused(struct mailgate *mg, const struct outbox_mail *m, char *const *rcpt, size_t n,
                             const char *reply, struct deliver_end *e)
@@ -205,18 +213,15 @@ static void deliver_refused(struct mailgate *mg, const struct outbox_mail *m, ch
 			e->status = NULL;
 			e->recipients = buf_cstr(&to);
 			e->next_attempt = deliver_now(mg);
-			buf_printf(&e->event_text,
-			           "The relay refused the mail of received fax %" PRId64
-			           " (%s) for %s: %s. It goes to "
-			           "%s instead.",
-			           m->ref_id, m->message_id, m->recipients, reply, buf_cstr(&to));
+			deliver_fax_words(&e->event_text, m);
+			buf_printf(&e->event_text, " for %s: %s. It goes to %s instead.", m->recipients,
+			           reply, buf_cstr(&to));
 			log_warning("refused for good; sending it to %s instead", buf_cstr(&to));
 		} else {
 			e->unroute = true;
+			deliver_fax_words(&e->event_text, m);
 			buf_printf(
-			    &e->event_text,
-			    "The relay refused the mail of received fax %" PRId64 " (%s) for %s: %s. %s",
-			    m->ref_id, m->message_id, m->recipients, reply,
+			    &e->event_text, " for %s: %s. %s", m->recipients, reply,
 			    ncatch ? "It was for the catch-all already: nobody got it."
 			           : "There is no catch-all (inbound_catchall, alert_to): nobody got it.");
 			log_error("refused for good, and nobody else can take it: the mail failed");

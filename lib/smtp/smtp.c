@@ -317,8 +317,6 @@ static bool smtp_session(const struct conf *conf, const struct smtp_message *msg
 		}
 	}
 
-	if (relay->literal[0])
-		smtp_relay_literal(relay->literal);
 	run->last_activity = time(NULL);
 	smtp_signals_set(&sig, conf->smtp_timeout);
 	(void)smtp_start_session(s); /* the outcome is in the statuses and the monitor's notes */
@@ -330,7 +328,6 @@ static bool smtp_session(const struct conf *conf, const struct smtp_message *msg
 
 		log_debug("relay: libesmtp says: %s", e ? e : "?");
 	}
-	smtp_relay_literal(NULL);
 
 	/* smtp_starttls = try: a relay that offers STARTTLS but cannot do it gets the mail in plain text */
 	retry =

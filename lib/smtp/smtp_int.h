@@ -21,14 +21,10 @@
 #include "conf/conf.h"
 #include "util/buf.h"
 
-/* The host name libesmtp is given for an IPv6 address literal (see smtp_relay.c). */
-#define SMTP_V6_PLACEHOLDER "faxgate-ipv6-relay.invalid"
-
 /* The relay as configured: what to hand libesmtp, and how to name it in messages. */
 struct smtp_relay {
 	char hostport[300]; /* "host:port" for smtp_set_server */
-	char literal[64];   /* an IPv6 address literal, or "" */
-	char name[300];     /* "host:port" or "[v6]:port", for people */
+	char name[300];     /* "host:port", for people */
 };
 
 struct smtp_run {
@@ -71,8 +67,6 @@ void smtp_connect_timer_stop(void);
 
 /* smtp_relay.c: parse conf's smtp_relay; -1 with the reason in err. */
 int smtp_relay_parse(const char *relay, struct smtp_relay *r, struct buf *err);
-/* While set (non-NULL), getaddrinfo() of SMTP_V6_PLACEHOLDER resolves this address literal. */
-void smtp_relay_literal(const char *literal);
 
 /* smtp_tls.c: the process's SSL_CTX, or NULL with the reason in err. */
 SSL_CTX *smtp_tls_ctx(struct buf *err);

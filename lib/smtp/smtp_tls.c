@@ -7,10 +7,6 @@
  * context with smtp_starttls_set_ctx() avoids that: libesmtp takes and drops its own reference
  * per session, ours keeps the context alive.
  *
- * The build links libesmtp only (its pkg-config file lists OpenSSL as a private requirement), so
- * OpenSSL's functions are looked up in the process at run time: libssl is loaded anyway, as
- * libesmtp's dependency. Linking OpenSSL directly would make this file plain calls.
- *
  * The context trusts the system's certificate authorities (OpenSSL's default paths, which
  * SSL_CERT_FILE and SSL_CERT_DIR override). Whether a certificate that does not verify is
  * accepted is decided per session by the event callback (smtp_wire.c).
@@ -25,49 +21,25 @@
  */
 #include "smtp/smtp_int.h"
 
-#include <dlfcn.h>
 #include <stdio.h>
 
 static struct {
 	bool tried;
 	SSL_CTX *ctx;
 	char why[200];
-	const char *(*verify_text)(long);
 } smtp_tls;
-
-#define SMTP_TLS_SYM(var, name)                                                                              \
-	do {                                                                                                 \
-		*(void **)(&(var)) = dlsym(RTLD_DEFAULT, name);                                              \
-		if (!(var)) {                                                                                \
-			snprintf(smtp_tls.why, sizeof smtp_tls.why, "OpenSSL's %s is not available", name);  \
-			return;                                                                              \
-		}                                                                                            \
-	} while (0)
 
 static void smtp_tls_init(void)
 {
-	const SSL_METHOD *(*client_method)(void);
-	SSL_CTX *(*ctx_new)(const SSL_METHOD *);
-	long (*ctx_ctrl)(SSL_CTX *, int, long, void *);
-	int (*default_paths)(SSL_CTX *);
-	void (*ctx_free)(SSL_CTX *);
-	SSL_CTX *ctx;
+	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
 
-	SMTP_TLS_SYM(client_method, "TLS_client_method");
-	SMTP_TLS_SYM(ctx_new, "SSL_CTX_new");
-	SMTP_TLS_SYM(ctx_ctrl, "SSL_CTX_ctrl");
-	SMTP_TLS_SYM(default_paths, "SSL_CTX_set_default_verify_paths");
-	SMTP_TLS_SYM(ctx_free, "SSL_CTX_free");
-	SMTP_TLS_SYM(smtp_tls.verify_text, "X509_verify_cert_error_string");
-	ctx = ctx_new(client_method());
 	if (!ctx) {
 		snprintf(smtp_tls.why, sizeof smtp_tls.why, "OpenSSL cannot make a TLS context");
 		return;
 	}
-	/* SSL_CTX_set_min/max_proto_version() are these macros of SSL_CTX_ctrl() */
-	if (!ctx_ctrl(ctx, SSL_CTRL_SET_MIN_PROTO_VERSION, TLS1_2_VERSION, NULL) ||
-	    !ctx_ctrl(ctx, SSL_CTRL_SET_MAX_PROTO_VERSION, TLS1_2_VERSION, NULL) || !default_paths(ctx)) {
-		ctx_free(ctx);
+	if (!SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) ||
+	    !SSL_CTX_set_max_proto_version(ctx, TLS1_2_VERSION) || !SSL_CTX_set_default_verify_paths(ctx)) {
+		SSL_CTX_free(ctx);
 		snprintf(smtp_tls.why, sizeof smtp_tls.why, "OpenSSL cannot set up a TLS context");
 		return;
 	}
@@ -87,5 +59,5 @@ SSL_CTX *smtp_tls_ctx(struct buf *err)
 
 const char *smtp_tls_verify_text(long code)
 {
-	return smtp_tls.verify_text ? smtp_tls.verify_text(code) : "certificate not verified";
+	return X509_verify_cert_error_string(code);
 }

@@ -6,14 +6,17 @@
 #      byte (bare LF line ends and leading dots), with its Message-ID; the null sender is MAIL FROM:<>
 #   b) no relay listening, then one (a mail older than smtp_give_up fails, with a "mail_failed"
 #      event); a relay that never accepts the connection (connect timeout); a relay given as an
-#      IPv6 literal
+#      IPv6 literal is refused in words (libesmtp cannot take one) and the mail waits
 #   c) 5xx for every recipient (smtp-sink): a fax mail goes to the catch-all and, refused there
-#      too, fails, with "mail_refused" events; a notice fails with an event, an alert without
+#      too, fails, with "mail_refused" events (its received fax becomes "unrouted"); a notice fails
+#      with an event, an alert without
 #   d) Postfix: AUTH (PLAIN) with STARTTLS off, try (self-signed certificate) and require (verified
 #      against a private CA; refused for a name the certificate does not hold); a wrong password
 #      keeps the mail waiting, undelivered, until the password file is right; 550 for a fax mail's
 #      recipient sends it to the catch-all's Maildir; 450 for one of two recipients goes on for
 #      that one only, who gets it once the relay takes it, the other not twice
+#   e) Postfix: received faxes (tests/tools/queue_add) routed by faxmailgate's inbound step, mailed
+#      and delivered (the fax "delivered"); one whose mailbox the relay refuses reaches the catch-all
 # The SMTP AUTH password, as written or in base64, never appears in faxmailgate's debug log.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -21,6 +24,7 @@ build=${FAXGATE_BUILD:-$top/build}
 faxctl=$build/bin/faxctl
 faxmailgate=$build/bin/faxmailgate
 outbox_add=$build/tools/outbox_add
+queue_add=$build/tools/queue_add
 # shellcheck source=tests/e2e/mta.sh
 . "$top/tests/e2e/mta.sh"
 tmp=$(mktemp -d)
@@ -44,7 +48,7 @@ fail() {
 note() {
 	echo "-- $((SECONDS - start))s: $*"
 }
-for f in "$faxctl" "$faxmailgate" "$outbox_add"; do
+for f in "$faxctl" "$faxmailgate" "$outbox_add" "$queue_add"; do
 	[ -x "$f" ] || fail "$f is not built"
 done
 command -v smtp-sink >/dev/null || fail "smtp-sink (package postfix) is not installed"
@@ -101,6 +105,16 @@ outbox_is() {
 	done
 	fail "${4:-mail $1}: expected $2, got $(cat "$tmp/ob.json" "$tmp/ob.err"); log: $(tail -n 15 "$tmp/mg.log")"
 }
+
+# inbound_is ID STATUS: the received fax's status.
+inbound_is() {
+	local got
+	got=$("$faxctl" -c "$conf" inbound --json "$1" | python3 -c 'import json, sys; print(json.load(sys.stdin)["status"])')
+	[ "$got" = "$2" ] || fail "received fax $1 is $got, not $2: $(tail -n 20 "$tmp/mg.log")"
+}
+# Received faxes to +49 30 1234-101 go to anna, to -102 to a mailbox the relay does not know.
+inbound=("dial_country_code = 49" "dial_area_code = 30"
+	"inbound_routes = 0301234101=anna.berg@example.com 0301234102=nobody@example.com")
 
 # events_count KIND SUBJECT: events of KIND about SUBJECT.
 events_count() {
@@ -250,21 +264,13 @@ kill "$HOLD_PID"
 wait "$HOLD_PID" 2>/dev/null
 HOLD_PID=
 
-note "b) the relay as an IPv6 address literal"
-if python3 -c 'import socket; socket.socket(socket.AF_INET6).bind(("::1", 0))' 2>/dev/null; then
-	port6=$(python3 -c 'import socket; s = socket.socket(socket.AF_INET6); s.bind(("::1", 0)); print(s.getsockname()[1])')
-	SINK_ADDR="[::1]:$port6" sink_start "$tmp/d6"
-	conf v6 "smtp_relay = [::1]:$port6"
-	sleep 1.1 # the mail above is due again: it goes to this relay as well
-	mail "$tmp/v6.eml" '<outbox-test.5@faxgate.example.test>'
-	id=$(add fax faxgate@example.test "anna.berg@example.com" "$tmp/v6.eml") || exit 1
-	mg_once
-	outbox_is "$id" 'm["status"] == "sent"' 0 "IPv6 relay"
-	grep -qx 'X-Client-Addr: ipv6:::1' "$(grep -l 'outbox-test.5@' "$tmp"/d6/*)" || fail "not sent over IPv6"
-	sink_stop
-else
-	echo "SKIP: no IPv6 loopback"
-fi
+note "b) an IPv6 address literal as the relay is refused in words; the mail waits"
+conf v6 "smtp_relay = [::1]:$port"
+mail "$tmp/v6.eml" '<outbox-test.5@faxgate.example.test>'
+id=$(add fax faxgate@example.test "anna.berg@example.com" "$tmp/v6.eml") || exit 1
+mg_once
+outbox_is "$id" 'm["status"] == "pending" and "IPv6 address cannot be given" in (m["last_error"] or "")' 0 \
+	"IPv6 literal refused"
 
 # ---- c) 5xx from smtp-sink
 note "c) 5xx for every recipient"
@@ -285,6 +291,12 @@ outbox_is "$notice" 'm["status"] == "failed" and m["attempts"] == 1' 0 "a refuse
 outbox_is "$alert" 'm["status"] == "failed"' 0 "a refused alert fails"
 [ "$(events_count mail_refused "alert mail $alert")" -eq 0 ] || fail "an alert refused made an event"
 grep -q "outbox=$fax warning: refused for good; sending it to fax@example.test instead" "$tmp/mg.log" || fail "redirect not logged"
+note "c) a received fax whose mail nobody takes becomes unrouted"
+conf sink "smtp_relay = 127.0.0.1:$port" "${inbound[@]}"
+rf=$("$queue_add" -c "$conf" -i -p 1 +49301234101) || fail "queue_add -i"
+mg_once
+inbound_is "$rf" unrouted
+"$faxctl" -c "$conf" inbound --json "$rf" | grep -q 'catch-all already' || fail "the received fax does not say why"
 sink_stop
 
 # ---- d) a real Postfix: AUTH, STARTTLS, 550 to the catch-all, 450 for one recipient
@@ -402,6 +414,18 @@ smtpd_recipient_restrictions = check_recipient_access texthash:$tmp/access" \
 	mta_wait_delivered hans.ibsen@example.com 1 10 || fail "hans never got it"
 	sleep 0.5
 	[ "$(mta_count anna.berg@example.com)" -eq 6 ] || fail "anna got the mail twice"
+
+	note "e) received faxes all the way: routed, mailed, delivered; refused, to the catch-all"
+	conf pf "smtp_relay = 127.0.0.1:$MTA_PORT" "${auth[@]}" "smtp_starttls = try" "${inbound[@]}"
+	fa=$("$queue_add" -c "$conf" -i -p 2 +49301234101) || fail "queue_add -i"
+	fb=$("$queue_add" -c "$conf" -i -p 1 +49301234102) || fail "queue_add -i"
+	mg_once
+	inbound_is "$fa" delivered
+	inbound_is "$fb" delivered
+	mta_wait_delivered anna.berg@example.com 7 10 || fail "the received fax did not reach anna"
+	grep -q '^Content-Type: application/pdf' "$(mta_messages anna.berg@example.com | tail -n 1)" ||
+		fail "anna's fax mail has no PDF"
+	mta_wait_delivered fax@example.test 2 10 || fail "the refused fax did not reach the catch-all"
 	mta_stop
 fi
 
