@@ -130,7 +130,14 @@ static void alerts_to_free(struct alerts_to *to)
 
 static const char *alerts_kind_name(enum mailout_alert_kind k)
 {
-	return k == MAILOUT_ALERT_DOWN ? "alert" : k == MAILOUT_ALERT_UP ? "recovery" : "summary";
+	static const char *const names[] = {
+	    [MAILOUT_ALERT_DOWN] = "alert",
+	    [MAILOUT_ALERT_UP] = "recovery",
+	    [MAILOUT_ALERT_SUMMARY] = "summary",
+	    [MAILOUT_ALERT_EVENT] = "event",
+	};
+
+	return (unsigned)k < sizeof(names) / sizeof(names[0]) ? names[k] : "alert";
 }
 
 /* One alert to tell: what mailout_alert needs, before the recipients. */
@@ -150,8 +157,9 @@ static bool alerts_make(struct mailgate *mg, const struct alerts_msg *am, struct
 	struct alerts *a = mg->alerts;
 	struct buf err = BUF_INIT;
 
-	log_msg(am->kind == MAILOUT_ALERT_DOWN ? LOG_LVL_ERROR : LOG_LVL_NOTICE, "%s %s: %s: %s",
-	        alerts_kind_name(am->kind), am->key, am->title, am->text ? am->text : "");
+	log_msg(am->kind == MAILOUT_ALERT_DOWN || am->kind == MAILOUT_ALERT_EVENT ? LOG_LVL_ERROR
+	                                                                          : LOG_LVL_NOTICE,
+	        "%s %s: %s: %s", alerts_kind_name(am->kind), am->key, am->title, am->text ? am->text : "");
 	if (to->n == 0)
 		return false; /* only logged, as configured */
 	if (am->kind != MAILOUT_ALERT_SUMMARY &&
@@ -282,6 +290,12 @@ static int alerts_problem(struct mailgate *mg, const char *key, bool down, const
 	}
 	if (event > 0) {
 		rc = queue_event_handled(mg->q, event, &err);
+		if (rc == QUEUE_BAD_STATE) { /* another mailgate told of it meanwhile */
+			queue_rollback(mg->q);
+			rc = QUEUE_OK;
+			result = 0;
+			goto out;
+		}
 		if (rc != QUEUE_OK)
 			goto rollback;
 	} else if (what == ALERT_MAIL_NONE) {
@@ -380,6 +394,13 @@ static int alerts_store(struct mailgate *mg, const struct alerts_msg *am, int64_
 	}
 	if (rc == QUEUE_OK && event > 0 && open)
 		rc = queue_event_handled(mg->q, event, &err);
+	if (rc == QUEUE_BAD_STATE) { /* another mailgate told of it meanwhile */
+		queue_rollback(mg->q);
+		alerts_to_free(&to);
+		mailout_mail_free(&mm);
+		buf_free(&err);
+		return 1;
+	}
 	if (rc == QUEUE_OK)
 		rc = alerts_commit(mg, mailed, &err);
 	else
@@ -399,7 +420,7 @@ static int alerts_oneshot_event(struct mailgate *mg, const struct event *e, cons
 
 	buf_printf(&key, "%s:%lld", e->kind ? e->kind : "event", (long long)e->id);
 	struct alerts_msg am = {
-	    .kind = MAILOUT_ALERT_DOWN,
+	    .kind = MAILOUT_ALERT_EVENT,
 	    .key = buf_cstr(&key),
 	    .title = title,
 	    .text = e->text,

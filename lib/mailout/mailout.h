@@ -40,7 +40,8 @@ struct mailout_fax {
 	size_t nto;
 	const char *route_note;
 };
-int mailout_fax(const struct conf *conf, const struct mailout_fax *f, struct mailout_mail *out, struct buf *err);
+int mailout_fax(const struct conf *conf, const struct mailout_fax *f, struct mailout_mail *out,
+                struct buf *err);
 
 /*
  * A notice to the sender of a job: multipart/report; report-type=delivery-status with
@@ -67,10 +68,11 @@ int mailout_notice(const struct conf *conf, const struct mailout_notice *n, stru
                    struct buf *err);
 
 /*
- * An alert to the admins (alert_to): "alert-down", "alert-up" or "summary" template. suppressed
- * counts alerts only logged since the last mail because of alert_max_per_hour.
+ * An alert to the admins (alert_to): "alert-down", "alert-up", "summary" or "alert-event" (a single
+ * event with no recovery to follow: a mail refused, a fax nobody takes) template. suppressed counts
+ * alerts only logged since the last mail because of alert_max_per_hour.
  */
-enum mailout_alert_kind { MAILOUT_ALERT_DOWN, MAILOUT_ALERT_UP, MAILOUT_ALERT_SUMMARY };
+enum mailout_alert_kind { MAILOUT_ALERT_DOWN, MAILOUT_ALERT_UP, MAILOUT_ALERT_SUMMARY, MAILOUT_ALERT_EVENT };
 struct mailout_alert {
 	enum mailout_alert_kind kind;
 	const char *key;   /* "line_down:sim0" */

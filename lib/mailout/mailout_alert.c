@@ -24,7 +24,7 @@ static void alert_interval(long secs, struct buf *out)
 int mailout_alert(const struct conf *conf, const struct mailout_alert *a, struct mailout_mail *out,
                   struct buf *err)
 {
-	static const char *const templates[] = {"alert-down", "alert-up", "summary"};
+	static const char *const templates[] = {"alert-down", "alert-up", "summary", "alert-event"};
 	struct buf subject = BUF_INIT, body = BUF_INIT, since = BUF_INIT, host = BUF_INIT, repeat = BUF_INIT;
 	char suppressed[32];
 	GMimeMessage *msg = NULL;
@@ -32,7 +32,7 @@ int mailout_alert(const struct conf *conf, const struct mailout_alert *a, struct
 
 	buf_init(&out->message);
 	out->message_id = NULL;
-	if ((unsigned)a->kind > MAILOUT_ALERT_SUMMARY) {
+	if ((unsigned)a->kind > MAILOUT_ALERT_EVENT) {
 		buf_puts(err, "unknown kind of alert");
 		return -1;
 	}

@@ -264,6 +264,7 @@ enum queue_rc queue_event_add(struct queue *q, const char *kind, const char *sub
 /* Events with id > since_id, oldest first; unhandled_only skips handled ones; limit 0: no limit. */
 enum queue_rc queue_event_list(struct queue *q, int64_t since_id, bool unhandled_only, size_t limit,
                                struct event **out, size_t *n, struct buf *err);
+/* Mark an event handled; QUEUE_BAD_STATE when it already was (another mailgate took it). */
 enum queue_rc queue_event_handled(struct queue *q, int64_t id, struct buf *err);
 void event_list_free(struct event *e, size_t n);
 

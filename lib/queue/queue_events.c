@@ -72,11 +72,19 @@ enum queue_rc queue_event_handled(struct queue *q, int64_t id, struct buf *err)
 	struct qparam p[] = {QP_I(id)};
 	bool changed;
 	enum queue_rc rc = queue_exec_changed(
-	    q, "UPDATE events SET handled = TRUE WHERE id = $1 RETURNING id", p, 1, &changed, err);
+	    q, "UPDATE events SET handled = TRUE WHERE id = $1 AND handled = FALSE RETURNING id", p, 1,
+	    &changed, err);
+	int64_t exists = 0;
 
 	if (rc == QUEUE_OK && !changed) {
-		buf_printf(err, "no event %" PRId64, id);
-		rc = QUEUE_NOT_FOUND;
+		rc = queue_query_int(q, "SELECT COUNT(*) FROM events WHERE id = $1", p, 1, &exists, err);
+		if (rc == QUEUE_OK && exists) {
+			buf_printf(err, "event %" PRId64 " was handled meanwhile", id);
+			rc = QUEUE_BAD_STATE;
+		} else if (rc == QUEUE_OK) {
+			buf_printf(err, "no event %" PRId64, id);
+			rc = QUEUE_NOT_FOUND;
+		}
 	}
 	return rc;
 }

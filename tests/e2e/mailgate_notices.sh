@@ -275,7 +275,7 @@ mailgate_once "$(base limit "alert_max_per_hour = 2" "alert_daily_summary = yes"
 outbox_settled
 alerts=$((alerts + 3))
 assert_eq "$(outbox_count alert)" $alerts "alert mails: two of five, and the summary"
-assert_eq "$(grep -c "alert mails this hour: alert mail_failed" "$tmp/mailgate.log")" 3 "alerts only logged"
+assert_eq "$(grep -c "alert mails this hour: event mail_failed" "$tmp/mailgate.log")" 3 "alerts only logged"
 mta_wait_delivered postmaster $((before + 3)) 20 || fail "the alerts were not delivered"
 mapfile -t msgs < <(mta_messages postmaster)
 s=$(report "$(grep -l "^X-Faxgate-Alert: summary" "${msgs[@]}" | tail -n 1)")

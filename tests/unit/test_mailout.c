@@ -199,7 +199,7 @@ static void test_template_files(void **state)
 	struct buf s = BUF_INIT, b = BUF_INIT, err = BUF_INIT, big = BUF_INIT;
 	const struct template_var vars[] = {{"caller", "+4940555123"}, {"sender", "+4940555123"}};
 	static const char *const names[] = {"fax",        "notice-success", "notice-failure", "notice-delay",
-	                                    "alert-down", "alert-up",       "summary"};
+	                                    "alert-down", "alert-up",       "summary",        "alert-event"};
 
 	(void)state;
 	/* Every built-in template exists and expands. */
