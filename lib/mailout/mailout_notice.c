@@ -83,27 +83,42 @@ static void notice_field(struct buf *out, const char *name, const char *value)
 {
 	struct buf v = BUF_INIT;
 	size_t col, i = 0;
+	bool space = false; /* a space between words, written once we know whether the line folds */
 
 	mailout_ascii(value, NOTICE_MAX_FIELD, &v);
 	buf_printf(out, "%s: ", name);
 	col = strlen(name) + 2;
 	while (i < v.len) {
 		size_t word = strcspn(v.data + i, " ");
-		if (col + word > 78 && col > strlen(name) + 2) {
-			buf_puts(out, "\n ");
+		if (space && col + 1 + word > 78) {
+			buf_puts(out, "\n "); /* the fold takes the space's place: unfolding gives it back */
 			col = 1;
+		} else if (space) {
+			buf_putc(out, ' ');
+			col++;
 		}
 		buf_append(out, v.data + i, word);
 		col += word;
 		i += word;
-		if (i < v.len) { /* the space */
-			buf_putc(out, ' ');
-			col++;
+		space = i < v.len;
+		if (space)
 			i++;
-		}
 	}
 	buf_putc(out, '\n');
 	buf_free(&v);
+}
+
+/* An address as the MTA gave it ("<x@y>") without its angle brackets, as RFC 3464 fields want it. */
+static const char *notice_bare_addr(const char *addr, struct buf *tmp)
+{
+	size_t n = strlen(addr);
+
+	if (n >= 2 && addr[0] == '<' && addr[n - 1] == '>') {
+		buf_reset(tmp);
+		buf_append(tmp, addr + 1, n - 2);
+		return buf_cstr(tmp);
+	}
+	return addr;
 }
 
 /* RFC 3461 xtext ("+2B" for '+'), decoded; NULL when malformed or not printable. */
@@ -135,7 +150,7 @@ static void notice_dsn(const struct conf *conf, const struct mailout_notice *n, 
                        struct buf *out)
 {
 	const struct job *j = n->job;
-	struct buf v = BUF_INIT, host = BUF_INIT;
+	struct buf v = BUF_INIT, host = BUF_INIT, bare = BUF_INIT;
 	char id[32];
 
 	(void)conf;
@@ -162,7 +177,7 @@ static void notice_dsn(const struct conf *conf, const struct mailout_notice *n, 
 	}
 	buf_reset(&v);
 	if (j->rcpt_addr && j->rcpt_addr[0])
-		buf_printf(&v, "rfc822; %s", j->rcpt_addr);
+		buf_printf(&v, "rfc822; %s", notice_bare_addr(j->rcpt_addr, &bare));
 	else
 		buf_printf(&v, "X-Fax; %s", notice_or(j->number, "unknown"));
 	notice_field(out, "Final-Recipient", buf_cstr(&v));
@@ -194,6 +209,7 @@ static void notice_dsn(const struct conf *conf, const struct mailout_notice *n, 
 	}
 	buf_free(&v);
 	buf_free(&host);
+	buf_free(&bare);
 }
 
 static void notice_header_line(struct buf *h, const char *name, const char *value)

@@ -152,7 +152,7 @@ int main(int argc, char **argv)
 		                .created = now - 3600,
 		                .sender = "bob@example.com",
 		                .number = "+4930123456",
-		                .rcpt_addr = "+4930123456@fax.example.com",
+		                .rcpt_addr = "<+4930123456@fax.example.com>", /* as the MTA gives it */
 		                .rcpt_name = "J\xc3\xbcrgen M\xc3\xbcller",
 		                .rcpt_company = "M\xc3\xbcller & S\xc3\xb6hne GmbH",
 		                .subject = "Quarterly report \xe2\x80\x93 Q3",
@@ -160,7 +160,8 @@ int main(int argc, char **argv)
 		                .resolution = res,
 		                .attempts = 2,
 		                .reason_code = "busy",
-		                .reason = "the line was busy (2 attempts)",
+		                .reason = "the line was busy on both attempts, and the receiving fax machine "
+		                          "was never reached at all",
 		                .orcpt = "rfc822;+2B4930123456@fax.example.com",
 		                .message_id = "<orig.1234@client.example.com>",
 		                .headers = "Return-Path: <bob@example.com>\r\n"
