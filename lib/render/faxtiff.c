@@ -410,3 +410,47 @@ bool faxtiff_is_fax_compatible(const char *path, int yres)
 	TIFFClose(tif);
 	return ok;
 }
+
+int faxtiff_read_mmr(const char *path, struct fax_page_list *pages, int *res, char *err, size_t errlen)
+{
+	TIFF *tif;
+	float yres = 0;
+
+	faxtiff_route_logs();
+	tif = TIFFOpen(path, "r");
+	if (!tif) {
+		snprintf(err, errlen, "%s: not a TIFF file", path);
+		return -1;
+	}
+	do {
+		uint32_t w = 0, h = 0;
+		uint16_t comp = 0;
+		tmsize_t len;
+
+		TIFFGetField(tif, TIFFTAG_IMAGEWIDTH, &w);
+		TIFFGetField(tif, TIFFTAG_IMAGELENGTH, &h);
+		TIFFGetField(tif, TIFFTAG_COMPRESSION, &comp);
+		if (pages->count == 0)
+			TIFFGetField(tif, TIFFTAG_YRESOLUTION, &yres);
+		len = TIFFNumberOfStrips(tif) == 1 ? TIFFRawStripSize(tif, 0) : -1;
+		if (comp != COMPRESSION_CCITTFAX4 || len <= 0 || w == 0 || w > 100000 || h == 0 ||
+		    h > 100000 || (size_t)len > mmr_max_len((int)w, (int)h)) {
+			snprintf(err, errlen, "%s: page %zu is not one MMR strip of a sane size", path,
+			         pages->count + 1);
+			TIFFClose(tif);
+			return -1;
+		}
+		struct fax_page p = {.width = (int)w, .height = (int)h, .len = (size_t)len};
+		p.data = xmalloc(p.len);
+		if (TIFFReadRawStrip(tif, 0, p.data, len) != len) {
+			snprintf(err, errlen, "%s: page %zu cannot be read", path, pages->count + 1);
+			free(p.data);
+			TIFFClose(tif);
+			return -1;
+		}
+		fax_page_list_push(pages, &p);
+	} while (TIFFReadDirectory(tif));
+	TIFFClose(tif);
+	*res = yres < 150 ? FAX_RES_STANDARD : yres < 300 ? FAX_RES_FINE : FAX_RES_SUPERFINE;
+	return 0;
+}

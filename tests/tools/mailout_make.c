@@ -15,11 +15,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <tiffio.h>
 #include <unistd.h>
 
 #include "conf/conf.h"
 #include "mailout/mailout.h"
+#include "render/faxtiff.h"
 #include "render/geometry.h"
 #include "render/mmr.h"
 #include "util/buf.h"
@@ -36,37 +36,12 @@ static void usage(void)
 /* The pages of a fax TIFF, each page's one MMR strip as it is; *res gets the fax resolution. */
 static int read_pages(const char *path, struct fax_page_list *l, int *res)
 {
-	TIFF *tif = TIFFOpen(path, "r");
-	float yres = 0;
+	char err[300];
 
-	if (!tif)
+	if (faxtiff_read_mmr(path, l, res, err, sizeof(err)) < 0) {
+		fprintf(stderr, "%s: %s\n", "mailout_make", err);
 		return -1;
-	do {
-		uint32_t w = 0, h = 0;
-		uint16_t comp = 0;
-		TIFFGetField(tif, TIFFTAG_IMAGEWIDTH, &w);
-		TIFFGetField(tif, TIFFTAG_IMAGELENGTH, &h);
-		TIFFGetField(tif, TIFFTAG_COMPRESSION, &comp);
-		if (l->count == 0)
-			TIFFGetField(tif, TIFFTAG_YRESOLUTION, &yres);
-		tmsize_t len = TIFFRawStripSize(tif, 0);
-		if (comp != COMPRESSION_CCITTFAX4 || TIFFNumberOfStrips(tif) != 1 || len <= 0 || h == 0) {
-			fprintf(stderr, "mailout_make: %s: page %zu is not one MMR strip\n", path,
-			        l->count + 1);
-			TIFFClose(tif);
-			return -1;
-		}
-		struct fax_page p = {.width = (int)w, .height = (int)h, .len = (size_t)len};
-		p.data = xmalloc(p.len);
-		if (TIFFReadRawStrip(tif, 0, p.data, len) != len) {
-			free(p.data);
-			TIFFClose(tif);
-			return -1;
-		}
-		fax_page_list_push(l, &p);
-	} while (TIFFReadDirectory(tif));
-	TIFFClose(tif);
-	*res = yres < 150 ? FAX_RES_STANDARD : yres < 300 ? FAX_RES_FINE : FAX_RES_SUPERFINE;
+	}
 	return 0;
 }
 

@@ -21,8 +21,6 @@
 #include <string.h>
 #include <time.h>
 
-#include <tiffio.h>
-
 #include "conf/conf.h"
 #include "queue/queue.h"
 #include "render/bitmap.h"
@@ -56,36 +54,12 @@ static void make_pages(struct fax_page_list *l, int n, int job)
 /* The pages of a fax TIFF, each page's one MMR strip as it is; *res gets the fax resolution. */
 static int read_pages(const char *path, struct fax_page_list *l, int *res)
 {
-	TIFF *tif = TIFFOpen(path, "r");
-	float yres = 0;
+	char err[300];
 
-	if (!tif)
+	if (faxtiff_read_mmr(path, l, res, err, sizeof(err)) < 0) {
+		fprintf(stderr, "%s: %s\n", "queue_add", err);
 		return -1;
-	do {
-		uint32_t w = 0, h = 0;
-		uint16_t comp = 0;
-		TIFFGetField(tif, TIFFTAG_IMAGEWIDTH, &w);
-		TIFFGetField(tif, TIFFTAG_IMAGELENGTH, &h);
-		TIFFGetField(tif, TIFFTAG_COMPRESSION, &comp);
-		if (l->count == 0)
-			TIFFGetField(tif, TIFFTAG_YRESOLUTION, &yres);
-		tmsize_t len = TIFFRawStripSize(tif, 0);
-		if (comp != COMPRESSION_CCITTFAX4 || TIFFNumberOfStrips(tif) != 1 || len <= 0 || h == 0) {
-			fprintf(stderr, "queue_add: %s: page %zu is not one MMR strip\n", path, l->count + 1);
-			TIFFClose(tif);
-			return -1;
-		}
-		struct fax_page p = {.width = (int)w, .height = (int)h, .len = (size_t)len};
-		p.data = xmalloc(p.len);
-		if (TIFFReadRawStrip(tif, 0, p.data, len) != len) {
-			free(p.data);
-			TIFFClose(tif);
-			return -1;
-		}
-		fax_page_list_push(l, &p);
-	} while (TIFFReadDirectory(tif));
-	TIFFClose(tif);
-	*res = yres < 150 ? 0 : yres < 300 ? 1 : 2; /* enum fax_resolution */
+	}
 	return 0;
 }
 
