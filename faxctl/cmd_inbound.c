@@ -1,7 +1,9 @@
 /*
  * cmd_inbound.c - received faxes: `faxctl inbound [--status S] [--limit N] [--json]` lists them,
  * `faxctl inbound [--json] ID` shows one with its pages, `faxctl inbound ID --export OUT.tif|OUT.pdf`
- * writes its pages, as received, to a fax TIFF or a PDF (chosen by the name's ending).
+ * writes its pages, as received, to a fax TIFF or a PDF (chosen by the name's ending), and
+ * `faxctl inbound ID --requeue` hands a fax faxmailgate could not route ("unrouted") to it again,
+ * once the routes or the catch-all are fixed.
  *
  * What the caller sent (caller id, sub-address, station id) is hostile: shown defused as for jobs.
  * The file is written as run_user (faxctl's queue commands drop root): into a folder that user can
@@ -30,7 +32,8 @@
 #define INBOUND_USAGE                                                                                        \
 	"usage: faxctl inbound [--status S] [--limit N] [--json]\n"                                          \
 	"       faxctl inbound [--json] ID\n"                                                                \
-	"       faxctl inbound ID --export OUT.tif|OUT.pdf\n"
+	"       faxctl inbound ID --export OUT.tif|OUT.pdf\n"                                                \
+	"       faxctl inbound ID --requeue\n"
 
 struct inbound_field {
 	const char *name;
@@ -254,22 +257,40 @@ static int inbound_one(struct faxctl *ctl, int64_t id, bool json, const char *ex
 	return status;
 }
 
+/* An unrouted fax back to "new": faxmailgate routes it again at its next round. */
+static int inbound_requeue(struct faxctl *ctl, int64_t id)
+{
+	struct queue *q;
+	struct buf err = BUF_INIT;
+	enum queue_rc rc;
+
+	if (faxctl_queue_open(ctl, &q) < 0)
+		return 1;
+	rc = queue_inbound_move(q, id, "unrouted", "new", "handed to faxmailgate again by the administrator",
+	                        &err);
+	if (rc == QUEUE_OK)
+		printf("received fax %" PRId64 ": handed to faxmailgate again\n", id);
+	else
+		fprintf(stderr, "faxctl: received fax %" PRId64 ": %s\n", id, buf_cstr(&err));
+	queue_close(q);
+	buf_free(&err);
+	return rc == QUEUE_OK ? 0 : 1;
+}
+
 int faxctl_inbound(struct faxctl *ctl, int argc, char **argv)
 {
 	static const struct option opts[] = {
-	    {"status", required_argument, NULL, 's'},
-	    {"limit", required_argument, NULL, 'n'},
-	    {"json", no_argument, NULL, 'j'},
-	    {"export", required_argument, NULL, 'e'},
-	    {NULL, 0, NULL, 0},
+	    {"status", required_argument, NULL, 's'}, {"limit", required_argument, NULL, 'n'},
+	    {"json", no_argument, NULL, 'j'},         {"export", required_argument, NULL, 'e'},
+	    {"requeue", no_argument, NULL, 'r'},      {NULL, 0, NULL, 0},
 	};
 	const char *status = NULL, *export = NULL;
 	long limit = INBOUND_DEFAULT_LIMIT;
-	bool json = false, limit_given = false;
+	bool json = false, limit_given = false, requeue = false;
 	int64_t id;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "s:n:je:", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "s:n:je:r", opts, NULL)) != -1) {
 		switch (c) {
 		case 's':
 			status = optarg;
@@ -285,19 +306,23 @@ int faxctl_inbound(struct faxctl *ctl, int argc, char **argv)
 		case 'e':
 			export = optarg;
 			break;
+		case 'r':
+			requeue = true;
+			break;
 		default:
 			fputs(INBOUND_USAGE, stderr);
 			return FAXCTL_USAGE;
 		}
 	}
 	if (optind == argc) {
-		if (export) {
+		if (export || requeue) {
 			fputs(INBOUND_USAGE, stderr);
 			return FAXCTL_USAGE;
 		}
 		return inbound_list(ctl, status, limit, limit_given, json);
 	}
-	if (optind != argc - 1 || status || limit_given || (export && json)) {
+	if (optind != argc - 1 || status || limit_given || (export && json) ||
+	    (requeue && (export || json))) {
 		fputs(INBOUND_USAGE, stderr);
 		return FAXCTL_USAGE;
 	}
@@ -307,5 +332,7 @@ int faxctl_inbound(struct faxctl *ctl, int argc, char **argv)
 		fputs(INBOUND_USAGE, stderr);
 		return FAXCTL_USAGE;
 	}
+	if (requeue)
+		return inbound_requeue(ctl, id);
 	return inbound_one(ctl, id, json, export);
 }

@@ -10,7 +10,7 @@
  *	faxctl [-c CONF] cancel|hold|release|retry ID
  *	faxctl [-c CONF] attempts [--json] ID
  *	faxctl [-c CONF] inbound [--status S] [--limit N] [--json]
- *	faxctl [-c CONF] inbound [--json] ID | inbound ID --export OUT.tif
+ *	faxctl [-c CONF] inbound [--json] ID | inbound ID --export OUT.tif | inbound ID --requeue
  *	faxctl [-c CONF] lines [--json]
  *	faxctl [-c CONF] events [--unhandled] [--limit N] [--json]
  *	faxctl [-c CONF] purge
@@ -58,6 +58,7 @@ static void faxctl_usage(FILE *f)
 	           "  inbound [--json] ID   show a received fax\n"
 	           "  inbound ID --export OUT.tif|OUT.pdf\n"
 	           "                        write a received fax's pages, untouched, as a fax TIFF or a PDF\n"
+	           "  inbound ID --requeue  route an unrouted received fax again (after fixing the routes)\n"
 	           "  lines [--json]        what each line of each fax server is doing\n"
 	           "  events [--unhandled] [--limit N] [--json]\n"
 	           "                        what the admins must hear of (lines down and up), oldest first\n"

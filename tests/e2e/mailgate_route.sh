@@ -258,6 +258,14 @@ pass
 	fail "a second pass mailed again"
 grep -q "fax $team from +4940555123 to +49301234106 sub-address 7: mail <.*> to .*(directory: number +49301234106 in the directory" \
 	"$tmp/mailgate.log" || fail "the fax's mail is not logged with its route: $(cat "$tmp/mailgate.log")"
+# The admin adds a catch-all and hands the unrouted fax back: it goes there, once.
+"$faxctl" -c "$gate" inbound "$desk" --requeue >/dev/null 2>&1 && fail "a delivered fax could be requeued"
+gate=$(conf gate "${ad_dir[@]}" "db_path = $tmp/queue.db" "alert_to = " "mail_from = fax@example.com" \
+	"smtp_relay = 127.0.0.1:1" "inbound_routes = 0301234101=desk@example.com" "inbound_catchall = fax-desk@example.com")
+"$faxctl" -c "$gate" inbound "$nobody" --requeue | grep -q "handed to faxmailgate again" || fail "cannot requeue fax $nobody"
+status "$nobody" new
+pass
+mailed "$nobody" fax-desk@example.com
 cat "$tmp/mailgate.log" >>"$tmp/all-output"
 
 grep -qF "$SLAPD_BIND_PASSWORD" "$tmp/all-output" && fail "the service account's password appears in the output"
