@@ -152,14 +152,18 @@ static int faxd_connect(struct faxd *fd)
 
 	fd->lines_drv = line_open(&fd->conf, &err);
 	if (!fd->lines_drv) {
-		if (!fd->network_lost)
+		if (!fd->network_lost) {
 			log_error("cannot open the lines: %s", buf_cstr(&err));
+			health_trunk(fd, true, buf_cstr(&err));
+		}
 		fd->network_lost = true;
 		buf_free(&err);
 		return -1;
 	}
-	if (fd->network_lost)
+	if (fd->network_lost) {
 		log_notice("the lines are connected again");
+		health_trunk(fd, false, NULL);
+	}
 	fd->network_lost = false;
 	buf_free(&err);
 	return 0;

@@ -88,6 +88,8 @@ void finish_receive(struct faxd *fd, struct faxd_line *l, const struct faxsessio
 void health_record(struct faxd *fd, struct faxd_line *l, enum fax_outcome o, const char *number);
 bool health_may_call(struct faxd *fd, struct faxd_line *l, time_t now);
 void health_publish(struct faxd *fd, struct faxd_line *l);
+/* The whole telephone network (trunk) lost or back: an event for the admins (trunk_down/trunk_up). */
+void health_trunk(struct faxd *fd, bool down, const char *why);
 
 /* rerender.c: pages in a format the remote takes */
 int rerender_pages(const struct fax_page_list *in, int from_res, int to_res, int max_height,

@@ -23,6 +23,25 @@ static void health_event(struct faxd *fd, struct faxd_line *l, const char *kind,
 	buf_free(&err);
 }
 
+void health_trunk(struct faxd *fd, bool down, const char *why)
+{
+	const char *trunk = fd->conf.line_driver == CONF_LINE_SIM ? "sim" : "sip";
+	struct buf err = BUF_INIT, text = BUF_INIT;
+
+	if (down)
+		buf_printf(&text,
+		           "faxd %s cannot reach its telephone network (%s lines): %s; no fax goes out or "
+		           "comes in until it is back",
+		           fd->owner, trunk, why ? why : "unknown");
+	else
+		buf_printf(&text, "faxd %s reaches its telephone network (%s lines) again", fd->owner, trunk);
+	if (fd->q && queue_event_add(fd->q, down ? "trunk_down" : "trunk_up", trunk, buf_cstr(&text), &err) !=
+	                 QUEUE_OK)
+		log_error("cannot record the trunk event: %s", buf_cstr(&err));
+	buf_free(&err);
+	buf_free(&text);
+}
+
 void health_record(struct faxd *fd, struct faxd_line *l, enum fax_outcome o, const char *number)
 {
 	const struct fax_outcome_info *info = fax_outcome_info(o);

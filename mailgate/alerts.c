@@ -337,8 +337,8 @@ static void alerts_event_title(const struct event *e, const char *prefix, bool d
 	const char *subject = e->subject && e->subject[0] ? e->subject : NULL;
 
 	buf_reset(title);
-	if (strcmp(prefix, "line") == 0) {
-		buf_printf(title, "line %s%s%s %s", subject ? subject : "?", e->server ? " of " : "",
+	if (strcmp(prefix, "line") == 0 || strcmp(prefix, "trunk") == 0) {
+		buf_printf(title, "%s %s%s%s %s", prefix, subject ? subject : "?", e->server ? " of " : "",
 		           e->server ? e->server : "", down ? "out of service" : "works again");
 		return;
 	}

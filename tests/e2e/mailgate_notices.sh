@@ -225,6 +225,29 @@ r=$(report "$(mta_messages postmaster | tail -n 1)")
 grep -q "line sim0 of fx1 works again" <<<"$(jq_ "$r" 'o["subject"] + " " + o["text"]')" || fail "the line's recovery: $r"
 assert_eq "$(sql "SELECT state FROM alerts WHERE key = 'line:fx1:sim0'")" up "the line's alert state"
 
+note "the telephone network lost, then back: one alert, one recovery"
+stop_pid "$sim_pid"
+sim_pid=
+# wait_event KIND: faxd tries its network again every second
+wait_event() {
+	for _ in $(seq 100); do
+		"$faxctl" -c "$cfg" events | grep -q "$1" && return 0
+		sleep 0.1
+	done
+	fail "faxd recorded no $1 event: $(tail -n 5 "$tmp/faxd.log")"
+}
+wait_event trunk_down
+start_sim "$cfg"
+wait_event trunk_up
+mailgate_once
+outbox_settled
+assert_eq "$(outbox_count alert)" 4 "alert mails after the network was lost and came back"
+mta_wait_delivered postmaster 4 20 || fail "the network's alert and recovery were not delivered"
+subjects=$(for f in $(mta_messages postmaster | tail -n 2); do jq_ "$(report "$f")" 'o["subject"]'; done)
+grep -q "trunk sim of fx1 out of service" <<<"$subjects" || fail "the network's alert: $subjects"
+grep -q "trunk sim of fx1 works again" <<<"$subjects" || fail "the network's recovery: $subjects"
+assert_eq "$(sql "SELECT state FROM alerts WHERE key = 'trunk:fx1:sim'")" up "the network's alert state"
+
 note "events told twice are mailed once"
 stop_faxd
 "$queue_add" -c "$cfg" -e line_down
@@ -233,23 +256,23 @@ stop_faxd
 "$queue_add" -c "$cfg" -e line_up
 mailgate_once
 outbox_settled
-assert_eq "$(outbox_count alert)" 4 "alert mails after line 1's two downs and two ups"
+assert_eq "$(outbox_count alert)" 6 "alert mails after line 1's two downs and two ups"
 assert_eq "$(sql "SELECT count(*) FROM events WHERE handled = 0")" 0 "events left unhandled"
 mailgate_once
-assert_eq "$(outbox_count alert)" 4 "alert mails after another run"
+assert_eq "$(outbox_count alert)" 6 "alert mails after another run"
 
 note "a fax waiting too long, then no longer"
 w=$(job_add +49301234100 0301234100 NEVER)
 sql "UPDATE jobs SET created = created - 200, send_after = send_after - 200 WHERE id = $w"
 mailgate_once "$(base age "alert_queue_age = 60s")"
-assert_eq "$(outbox_count alert)" 5 "alert mails after a fax waited too long"
+assert_eq "$(outbox_count alert)" 7 "alert mails after a fax waited too long"
 assert_eq "$(sql "SELECT state FROM alerts WHERE key = 'queue_age'")" down "the queue's alert state"
 mailgate_once "$(base age "alert_queue_age = 60s")"
-assert_eq "$(outbox_count alert)" 5 "alert mails while it still waits (alert_repeat not over)"
+assert_eq "$(outbox_count alert)" 7 "alert mails while it still waits (alert_repeat not over)"
 "$faxctl" -c "$cfg" cancel "$w" >/dev/null
 mailgate_once "$(base age "alert_queue_age = 60s")"
-assert_eq "$(outbox_count alert)" 6 "alert mails after it no longer waits"
-alerts=6
+assert_eq "$(outbox_count alert)" 8 "alert mails after it no longer waits"
+alerts=8
 assert_eq "$(sql "SELECT state FROM alerts WHERE key = 'queue_age'")" up "the queue's alert state"
 
 note "the disk of the queue"
