@@ -279,6 +279,14 @@ static int inbound_one(struct mailgate *mg, const struct inbound *in)
 		goto out;
 	}
 	qrc = queue_inbound_pages(mg->q, in->id, &pages, &bad_rows, &err);
+	if (qrc == QUEUE_ERR_DATA) {
+		/* a page row the queue will not hand out: the mail goes without pages and says so */
+		log_error("fax %" PRId64 ": %s: mailed without its pages", in->id, buf_cstr(&err));
+		buf_printf(&damaged, "no pages attached (%s); the fax is kept as fax %" PRId64, buf_cstr(&err),
+		           in->id);
+		buf_reset(&err);
+		qrc = QUEUE_OK;
+	}
 	if (qrc != QUEUE_OK) {
 		log_error("fax %" PRId64 ": cannot read its pages: %s", in->id, buf_cstr(&err));
 		rc = inbound_db_failed(qrc);

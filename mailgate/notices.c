@@ -117,9 +117,17 @@ static int notices_mail(struct mailgate *mg, const struct job *j, const struct n
 		log_error("cannot read the job's attempts: %s", buf_cstr(&err));
 		goto out;
 	}
-	if (want_pages && queue_job_pages(mg->q, j->id, &pages, &err) != QUEUE_OK) {
-		log_error("cannot read the job's pages: %s", buf_cstr(&err));
-		goto out;
+	if (want_pages) {
+		enum queue_rc qrc = queue_job_pages(mg->q, j->id, &pages, &err);
+
+		if (qrc == QUEUE_ERR_DATA) { /* the notice goes, without the fax */
+			log_error("job %lld: %s: the notice goes without its pages", (long long)j->id,
+			          buf_cstr(&err));
+			buf_reset(&err);
+		} else if (qrc != QUEUE_OK) {
+			log_error("cannot read the job's pages: %s", buf_cstr(&err));
+			goto out;
+		}
 	}
 	notify_reason(j, att, natt, d->kind, now, &reason);
 

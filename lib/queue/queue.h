@@ -25,6 +25,7 @@ enum queue_rc {
 	QUEUE_BAD_STATE,  /* the action does not apply to the job's status (e.g. cancel a sent job) */
 	QUEUE_ERR_TEMP,   /* database unreachable, locked, full: try again later */
 	QUEUE_ERR_SCHEMA, /* the database has no schema or an older one: run faxctl db upgrade */
+	QUEUE_ERR_DATA,   /* a stored row is damaged (a page of an absurd size): the database works */
 };
 
 /* Order is stored in the database as these names (queue_status_name), never as numbers. */
@@ -131,7 +132,7 @@ enum queue_rc queue_job_add(struct queue *q, struct job *j, const struct fax_pag
                             struct buf *err);
 /* Read one job (without pages). */
 enum queue_rc queue_job_get(struct queue *q, int64_t id, struct job *out, struct buf *err);
-/* Read a job's pages, in order. */
+/* Read a job's pages, in order; QUEUE_ERR_DATA (nothing in out) when one is damaged. */
 enum queue_rc queue_job_pages(struct queue *q, int64_t id, struct fax_page_list *out, struct buf *err);
 /* Jobs, newest first; status < 0 lists all. limit 0 means no limit. Archived jobs included. */
 enum queue_rc queue_job_list(struct queue *q, int status, size_t limit, struct job **out, size_t *n,
@@ -239,7 +240,10 @@ enum queue_rc queue_inbound_get(struct queue *q, int64_t id, struct inbound *out
 /* Newest first; status NULL lists all; limit 0 means no limit. */
 enum queue_rc queue_inbound_list(struct queue *q, const char *status, size_t limit, struct inbound **out,
                                  size_t *n, struct buf *err);
-/* A received fax's pages in order, and *bad_rows a malloc'd array of pages->count (NULL when none). */
+/*
+ * A received fax's pages in order, and *bad_rows a malloc'd array of pages->count (NULL when none);
+ * QUEUE_ERR_DATA (nothing in pages) when one is damaged.
+ */
 enum queue_rc queue_inbound_pages(struct queue *q, int64_t id, struct fax_page_list *pages, int **bad_rows,
                                   struct buf *err);
 /* Set status and reason (mailgate: "delivered", "failed"...). */

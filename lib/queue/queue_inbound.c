@@ -184,7 +184,7 @@ enum queue_rc queue_inbound_pages(struct queue *q, int64_t id, struct fax_page_l
 		if (pg.width <= 0 || pg.height <= 0 || pg.len > mmr_max_len(pg.width, pg.height)) {
 			buf_printf(err, "page %zu of received fax %" PRId64 " is damaged", pages->count + 1,
 			           id);
-			rc = QUEUE_ERR_TEMP;
+			rc = QUEUE_ERR_DATA;
 			break;
 		}
 		if (pages->count == cap) {

@@ -260,7 +260,7 @@ enum queue_rc queue_job_pages(struct queue *q, int64_t id, struct fax_page_list 
 		pg.height = (int)q->ops->col_int(r, 1);
 		if (pg.width <= 0 || pg.height <= 0 || pg.len > mmr_max_len(pg.width, pg.height)) {
 			buf_printf(err, "page %zu of job %lld is damaged", out->count + 1, (long long)id);
-			rc = QUEUE_ERR_TEMP;
+			rc = QUEUE_ERR_DATA;
 			break;
 		}
 		pg.data = xmalloc(pg.len ? pg.len : 1);

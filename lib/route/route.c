@@ -201,9 +201,11 @@ static void route_note_number(struct buf *note, const struct router *r, const st
 		return;
 	}
 	buf_printf(note, "number %s", num);
-	if (r->match_digits > 0)
+	if (r->match_digits > 0 && strlen(num) >= (size_t)r->match_digits)
 		buf_printf(note, " (last %ld digits %s)", r->match_digits,
 		           num + strlen(num) - (size_t)r->match_digits);
+	else if (r->match_digits > 0)
+		buf_printf(note, " (shorter than the %ld digits of a routing code)", r->match_digits);
 }
 
 /*

@@ -23,6 +23,7 @@
 
 #include "../../mailgate/inbound.c"
 #include "conf/conf.h"
+#include "queue/queue_store.h"
 #include "render/bitmap.h"
 #include "render/mmr.h"
 #include "route/route.h"
@@ -396,6 +397,7 @@ static void test_match_digits(void **state)
 	expect(r, "5101", NULL, ROUTE_TABLE, "bernd@example.com", NULL);
 	expect(r, "102", NULL, ROUTE_TABLE, "carla@example.com", NULL);
 	expect(r, "10", NULL, ROUTE_CATCHALL, "faxes@example.com", NULL);
+	expect(r, "5", NULL, ROUTE_CATCHALL, "faxes@example.com", "number 5 (shorter than the 3 digits");
 	expect(r, "+49301234103", NULL, ROUTE_CATCHALL, "faxes@example.com", NULL);
 	route_close(r);
 	conf_free(&c);
@@ -824,6 +826,30 @@ static void test_inbound(void **state)
 	gate_close(&g);
 }
 
+/* A page row the queue refuses to hand out: the fax is mailed without pages, with an event; the step
+ * goes on (a damaged row is no database failure that would stop faxmailgate). */
+static void test_inbound_damaged_row(void **state)
+{
+	struct gate g;
+	struct buf err = BUF_INIT;
+	int64_t a;
+
+	(void)state;
+	gate_open(&g, "0301234100=anna@example.com", "", "");
+	a = gate_fax(&g, "+49301234100", NULL, 2, 0);
+	struct qparam p[] = {QP_I(a)};
+	assert_int_equal(
+	    queue_exec(g.q,
+	               "UPDATE inbound_pages SET height = 1, data = zeroblob(1000000) WHERE inbound_id = $1",
+	               p, 1, &err),
+	    QUEUE_OK);
+	assert_int_equal(mailgate_inbound(&g.mg), 1);
+	gate_expect(&g, a, "mailed", NULL);
+	assert_true(gate_event(&g, "fax_damaged", "no pages attached"));
+	buf_free(&err);
+	gate_close(&g);
+}
+
 /* Oldest first, a bounded batch a round. */
 static void test_inbound_batch(void **state)
 {
@@ -874,21 +900,14 @@ static void test_inbound_directory_down(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_number_clean),
-	    cmocka_unit_test(test_number_e164),
-	    cmocka_unit_test(test_number_tail),
-	    cmocka_unit_test(test_addresses),
-	    cmocka_unit_test(test_table_parse),
-	    cmocka_unit_test(test_order),
-	    cmocka_unit_test(test_match_digits),
-	    cmocka_unit_test(test_directory_down),
-	    cmocka_unit_test(test_bad_setup),
-	    cmocka_unit_test(test_cache),
-	    cmocka_unit_test(test_hostile),
-	    cmocka_unit_test(test_conf_gone),
-	    cmocka_unit_test(test_inbound),
-	    cmocka_unit_test(test_inbound_batch),
-	    cmocka_unit_test(test_inbound_directory_down),
+	    cmocka_unit_test(test_number_clean),  cmocka_unit_test(test_number_e164),
+	    cmocka_unit_test(test_number_tail),   cmocka_unit_test(test_addresses),
+	    cmocka_unit_test(test_table_parse),   cmocka_unit_test(test_order),
+	    cmocka_unit_test(test_match_digits),  cmocka_unit_test(test_directory_down),
+	    cmocka_unit_test(test_bad_setup),     cmocka_unit_test(test_cache),
+	    cmocka_unit_test(test_hostile),       cmocka_unit_test(test_conf_gone),
+	    cmocka_unit_test(test_inbound),       cmocka_unit_test(test_inbound_damaged_row),
+	    cmocka_unit_test(test_inbound_batch), cmocka_unit_test(test_inbound_directory_down),
 	};
 
 	log_open("test_route", LOG_TO_STDERR, "mail");
