@@ -327,8 +327,12 @@ int mailgate_inbound(struct mailgate *mg)
 		return inbound_db_failed(qrc) < 0 ? -1 : 0;
 	}
 	buf_free(&err);
-	/* Newest first: the oldest are at the end. */
-	for (size_t i = n, tried = 0; i-- > 0 && tried < INBOUND_BATCH; tried++) {
+	/*
+	 * Newest first: the oldest are at the end. Only faxes handled count towards the batch: faxes
+	 * that wait for the directory (answered at once while it is held off) must not keep the ones
+	 * the table or the catch-all can take from going.
+	 */
+	for (size_t i = n; i-- > 0 && handled < INBOUND_BATCH;) {
 		int rc = inbound_one(mg, &list[i]);
 
 		if (rc < 0) {

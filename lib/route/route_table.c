@@ -21,11 +21,12 @@
 
 static bool route_atext(unsigned char c)
 {
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c >= 0x80 ||
-	       strchr("!#$%&'*+-/=?^_`{|}~", c);
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       (c && strchr("!#$%&'*+-/=?^_`{|}~", c));
 }
 
-/* Dot-atom: atext runs joined by single dots (what mail servers accept unquoted). */
+/* Dot-atom: atext runs joined by single dots (what mail servers accept unquoted), ASCII only: faxgate
+ * does not speak SMTPUTF8, so an address beyond ASCII could never be delivered. */
 static bool route_local_ok(const char *s, size_t len)
 {
 	if (len == 0 || len > 64 || s[0] == '.' || s[len - 1] == '.')
@@ -53,7 +54,7 @@ static bool route_domain_ok(const char *s, size_t len)
 				return false;
 			label = 0;
 		} else if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		           c >= 0x80 || (c == '-' && label > 0)) {
+		           (c == '-' && label > 0)) {
 			if (++label > 63)
 				return false;
 		} else {
