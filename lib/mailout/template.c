@@ -58,9 +58,10 @@ static size_t template_utf8_cut(const char *s, size_t len, size_t max)
 
 /*
  * Append a value: valid UTF-8 (bad bytes become U+FFFD), bounded, and with control characters
- * replaced: by a space in the subject, by '?' in the body (but for line breaks and tabs).
+ * replaced: by a space when one_line (line breaks and tabs too), else by '?' (but for line breaks
+ * and tabs).
  */
-void template_put_value(struct buf *out, const char *value, bool subject)
+void template_put_value(struct buf *out, const char *value, bool one_line)
 {
 	gchar *valid = g_utf8_make_valid(value, (gssize)strnlen(value, TEMPLATE_MAX_VALUE * 2));
 	size_t len = template_utf8_cut(valid, strlen(valid), TEMPLATE_MAX_VALUE);
@@ -71,7 +72,7 @@ void template_put_value(struct buf *out, const char *value, bool subject)
 		if (c == '\r')
 			continue;
 		if (c < 0x20 || c == 0x7f) {
-			if (subject)
+			if (one_line)
 				c = ' ';
 			else if (c != '\n' && c != '\t')
 				c = '?';
@@ -121,8 +122,14 @@ static void template_subst(const char *s, size_t len, const struct template_var 
 			if (n > 0 && n <= TEMPLATE_MAX_NAME && i + 2 + n < len && s[i + 2 + n] == '}') {
 				const char *v = template_lookup(vars, nvars, s + i + 2, n);
 
+				/*
+				 * Only ${text} (an alert's or summary's details, faxgate's own words) may
+				 * span lines; any other value comes from outside (station ids, subjects)
+				 * and stays on its line, so it cannot forge lines of the mail's text.
+				 */
 				if (v)
-					template_put_value(out, v, subject);
+					template_put_value(
+					    out, v, subject || n != 4 || memcmp(s + i + 2, "text", 4) != 0);
 				else
 					log_debug("template: no variable %.*s", (int)n, s + i + 2);
 				i += n + 3;

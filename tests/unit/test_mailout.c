@@ -165,9 +165,12 @@ static void test_template_hostile_values(void **state)
 	assert_string_equal(buf_cstr(&s),
 	                    "from REMOTE Bcc: victim@example.com [2J  caf\xef\xbf\xbd \xef\xbf\xbd line 1 "
 	                    "line 2 end");
-	/* The body keeps line breaks and tabs, nothing else. */
+	/*
+	 * In the body a value from outside stays on its line (no forged "Bcc:" line); only ${text}
+	 * keeps its line breaks and tabs, and its other controls become '?'.
+	 */
 	assert_string_equal(buf_cstr(&b),
-	                    "REMOTE\nBcc: victim@example.com?[2J?|caf\xef\xbf\xbd \xef\xbf\xbd|line 1\n"
+	                    "REMOTE Bcc: victim@example.com [2J |caf\xef\xbf\xbd \xef\xbf\xbd|line 1\n"
 	                    "line 2\tend\n");
 
 	/* A huge value is cut (16 KiB), the subject stays short, the body bounded. */
@@ -392,7 +395,7 @@ static void test_fax_mail(void **state)
 	GMimeObject *text = g_mime_multipart_get_part(mp, 0);
 	assert_true(g_mime_content_type_is_type(g_mime_object_get_content_type(text), "text", "plain"));
 	char *body = g_mime_text_part_get_text((GMimeTextPart *)text);
-	assert_non_null(strstr(body, "ACME ?[2J"));
+	assert_non_null(strstr(body, "ACME  [2J")); /* the escape defused, on its line */
 	assert_non_null(strstr(body, "02:05"));
 	assert_non_null(strstr(body, "damaged rows on page 2"));
 	g_free(body);
