@@ -35,7 +35,6 @@
 #define DELIVER_MAX       50 /* mails a call hands over at most */
 #define DELIVER_BUDGET    30 /* seconds after which a call claims no further mail */
 #define DELIVER_TEMP_ROW  3  /* mails in a row the relay put off: leave the rest for later */
-#define DELIVER_MAX_RCPTS 1000
 
 /*
  * The lease outlives the longest session: a dozen answers awaited (greeting, EHLO, STARTTLS, EHLO
@@ -66,7 +65,10 @@ static int64_t deliver_now(const struct mailgate *mg)
 	return now > mg->now ? now : mg->now;
 }
 
-/* Words separated by blanks or commas, as a malloc'd array of malloc'd strings. */
+/*
+ * Words separated by blanks or commas, as a malloc'd array of malloc'd strings. All of them: the
+ * list is faxgate's own (routing, alert_to), bounded by the stored text, and none may be dropped.
+ */
 static char **deliver_words(const char *s, size_t *n)
 {
 	char **w = NULL;
@@ -79,8 +81,6 @@ static char **deliver_words(const char *s, size_t *n)
 		s += strspn(s, " \t,");
 		len = strcspn(s, " \t,");
 		if (len == 0)
-			break;
-		if (*n == DELIVER_MAX_RCPTS)
 			break;
 		if (*n == cap) {
 			cap = cap ? cap * 2 : 4;
@@ -348,7 +348,7 @@ int mailgate_deliver(struct mailgate *mg)
 		struct outbox_mail m;
 		struct buf err = BUF_INIT;
 		enum queue_rc rc =
-		    queue_outbox_claim(mg->q, mg->owner, mg->now, deliver_lease(mg->conf), &m, &err);
+		    queue_outbox_claim(mg->q, mg->owner, time(NULL), deliver_lease(mg->conf), &m, &err);
 		bool put_off = false;
 		int ret;
 
