@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "faxctl.h"
+#include "jobshow.h"
 #include "route/route.h"
 
 #define ROUTE_USAGE "usage: faxctl route NUMBER [SUBADDRESS]\n"
@@ -43,7 +44,10 @@ int faxctl_route(struct faxctl *ctl, int argc, char **argv)
 		printf("route: %s\n", route_source_name(res.source));
 		for (size_t i = 0; i < res.n; i++)
 			printf("to: %s\n", res.addrs[i]);
-		printf("note: %s\n", res.note ? res.note : "");
+		/* the note holds names from the directory: defused for the terminal */
+		fputs("note: ", stdout);
+		jobshow_text(stdout, res.note ? res.note : "", 0);
+		putchar('\n');
 		status = res.source == ROUTE_NONE ? FAXCTL_FAIL : FAXCTL_OK;
 		route_result_free(&res);
 	}

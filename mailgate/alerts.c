@@ -583,8 +583,9 @@ static int alerts_check_lines(struct mailgate *mg)
 			if (strcmp(buf_cstr(&key), s->key) == 0)
 				line = &ls[k];
 		}
-		down = !(line && line->updated > s->since && line->state &&
-		         strcmp(line->state, "out_of_service") != 0 && line->failures_in_row == 0);
+		/* a line no longer in the table (renamed, its server retired) is a problem no more */
+		down = line && !(line->updated > s->since && line->state &&
+		                 strcmp(line->state, "out_of_service") != 0 && line->failures_in_row == 0);
 		buf_reset(&title_down);
 		buf_reset(&title_up);
 		if (line) {
@@ -593,10 +594,12 @@ static int alerts_check_lines(struct mailgate *mg)
 			alerts_event_title(&e, "line", false, &title_up);
 		} else {
 			buf_printf(&title_down, "%s out of service", s->key);
-			buf_printf(&title_up, "%s works again", s->key);
+			buf_printf(&title_up, "%s removed", s->key);
 		}
 		int rc = alerts_problem(mg, s->key, down, buf_cstr(&title_down), buf_cstr(&title_up),
-		                        down ? NULL : "the line has worked since (faxd shows it in service)",
+		                        down   ? NULL
+		                        : line ? "the line has worked since (faxd shows it in service)"
+		                               : "the line is no longer in faxd's table of lines (removed)",
 		                        0, 0);
 		done = rc < 0 ? -1 : done + rc;
 	}
