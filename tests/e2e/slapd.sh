@@ -193,14 +193,14 @@ slapd_restart() {
 
 slapd_stop() {
 	[ -n "${SLAPD_PID:-}" ] || return 0
-	kill "$SLAPD_PID" 2>/dev/null
+	kill "$SLAPD_PID" 2>/dev/null || true
 	for _ in $(seq 100); do
 		[ -e "/proc/$SLAPD_PID" ] || break
 		grep -q '^State:.*Z' "/proc/$SLAPD_PID/status" 2>/dev/null && break
 		sleep 0.05
 	done
-	kill -9 "$SLAPD_PID" 2>/dev/null
-	wait "$SLAPD_PID" 2>/dev/null
+	kill -9 "$SLAPD_PID" 2>/dev/null || true # usually gone by now; safe under set -e
+	wait "$SLAPD_PID" 2>/dev/null || true
 	SLAPD_PID=
 	return 0
 }
