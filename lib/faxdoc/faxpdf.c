@@ -138,8 +138,7 @@ static pdf_obj *faxpdf_add_image(fz_context *ctx, pdf_document *doc, const struc
 		pdf_dict_put_int(ctx, parms, PDF_NAME(K), -1);
 		pdf_dict_put_int(ctx, parms, PDF_NAME(Columns), p->width);
 		pdf_dict_put_int(ctx, parms, PDF_NAME(Rows), p->height);
-		/* The strip ends with an EOFB; saying so lets readers stop there. */
-		pdf_dict_put_bool(ctx, parms, PDF_NAME(EndOfBlock), 1);
+		/* EndOfBlock is left to its default, true: the strip ends with an EOFB. */
 		data = fz_new_buffer_from_shared_data(ctx, p->data, p->len);
 		ref = pdf_add_stream(ctx, doc, data, dict, 1);
 	}
@@ -183,7 +182,13 @@ static void faxpdf_add_page(fz_context *ctx, pdf_document *doc, const struct fax
 		/* mupdf's %g is its own: never a locale's decimal comma. */
 		contents = fz_new_buffer(ctx, 64);
 		fz_append_printf(ctx, contents, "q %g 0 0 %g 0 %g cm /Im0 Do Q\n", fw, fh, mh - fh);
-		page = pdf_add_page(ctx, doc, fz_make_rect(0, 0, mw, mh), 0, resources, contents);
+		/*
+		 * The resources go into the page dictionary itself, and Rotate 0 (the default) goes:
+		 * every byte of a page's frame counts against the size of the TIFF it replaces.
+		 */
+		page = pdf_add_page(ctx, doc, fz_make_rect(0, 0, mw, mh), 0, NULL, contents);
+		pdf_dict_put(ctx, page, PDF_NAME(Resources), resources);
+		pdf_dict_del(ctx, page, PDF_NAME(Rotate));
 		pdf_insert_page(ctx, doc, -1, page);
 	}
 	fz_always(ctx)

@@ -134,7 +134,7 @@ for res in standard fine superfine; do
 		assert kinds == ["text/plain", "application/pdf", "image/tiff", "image/png"], kinds
 		text, pdf, tif, png = m.iter_parts()
 		body = text.get_content()
-		for want in ("+4940555123", "REMOTE FAX ?[2J", "+4930123456", "damaged rows on page 2"):
+		for want in ("+4940555123", "REMOTE FAX  [2J", "+4930123456", "damaged rows on page 2"):
 		    assert want in body, f"fax text lacks {want!r}"
 		assert pdf.get_filename().startswith("fax-+4940555123-") and pdf.get_filename().endswith(".pdf")
 		assert pdf.get_content_disposition() == "attachment"
