@@ -127,8 +127,7 @@ static pdf_obj *faxpdf_add_image(fz_context *ctx, pdf_document *doc, const struc
 	fz_try(ctx)
 	{
 		dict = pdf_new_dict(ctx, doc, 8);
-		pdf_dict_put(ctx, dict, PDF_NAME(Type), PDF_NAME(XObject));
-		pdf_dict_put(ctx, dict, PDF_NAME(Subtype), PDF_NAME(Image));
+		pdf_dict_put(ctx, dict, PDF_NAME(Subtype), PDF_NAME(Image)); /* Type is optional */
 		pdf_dict_put_int(ctx, dict, PDF_NAME(Width), p->width);
 		pdf_dict_put_int(ctx, dict, PDF_NAME(Height), p->height);
 		pdf_dict_put(ctx, dict, PDF_NAME(ColorSpace), PDF_NAME(DeviceGray));
@@ -136,7 +135,8 @@ static pdf_obj *faxpdf_add_image(fz_context *ctx, pdf_document *doc, const struc
 		pdf_dict_put(ctx, dict, PDF_NAME(Filter), PDF_NAME(CCITTFaxDecode));
 		parms = pdf_dict_put_dict(ctx, dict, PDF_NAME(DecodeParms), 4);
 		pdf_dict_put_int(ctx, parms, PDF_NAME(K), -1);
-		pdf_dict_put_int(ctx, parms, PDF_NAME(Columns), p->width);
+		if (p->width != 1728) /* the default */
+			pdf_dict_put_int(ctx, parms, PDF_NAME(Columns), p->width);
 		pdf_dict_put_int(ctx, parms, PDF_NAME(Rows), p->height);
 		/* EndOfBlock is left to its default, true: the strip ends with an EOFB. */
 		data = fz_new_buffer_from_shared_data(ctx, p->data, p->len);
@@ -154,12 +154,52 @@ static pdf_obj *faxpdf_add_image(fz_context *ctx, pdf_document *doc, const struc
 	return ref;
 }
 
+/*
+ * The content stream that draws Im0 over a page of this size: made once and shared by every page
+ * of the same size (most faxes: all of them), since every byte of a page's frame counts against
+ * the size of the TIFF the PDF replaces.
+ */
+struct faxpdf_contents {
+	float fw, fh, mh;
+	pdf_obj *ref; /* NULL until the first page */
+};
+
+static pdf_obj *faxpdf_contents(fz_context *ctx, pdf_document *doc, struct faxpdf_contents *c, float fw,
+                                float fh, float mh)
+{
+	fz_buffer *buf = NULL;
+
+	if (c->ref && c->fw == fw && c->fh == fh && c->mh == mh)
+		return c->ref;
+	fz_var(buf);
+	fz_try(ctx)
+	{
+		buf = fz_new_buffer(ctx, 64);
+		/* mupdf's %g is its own: never a locale's decimal comma. */
+		fz_append_printf(ctx, buf, "q %g 0 0 %g 0 %g cm /Im0 Do Q\n", fw, fh, mh - fh);
+		pdf_drop_obj(ctx, c->ref);
+		c->ref = NULL;
+		c->ref = pdf_add_stream(ctx, doc, buf, NULL, 0);
+		c->fw = fw;
+		c->fh = fh;
+		c->mh = mh;
+	}
+	fz_always(ctx)
+	{
+		fz_drop_buffer(ctx, buf);
+	}
+	fz_catch(ctx)
+	{
+		fz_rethrow(ctx);
+	}
+	return c->ref;
+}
+
 /* One page showing the image over the whole media box. May throw. */
 static void faxpdf_add_page(fz_context *ctx, pdf_document *doc, const struct fax_page *p,
-                            enum fax_resolution res)
+                            enum fax_resolution res, struct faxpdf_contents *contents)
 {
-	pdf_obj *image = NULL, *resources = NULL, *page = NULL;
-	fz_buffer *contents = NULL;
+	pdf_obj *image = NULL, *page = NULL, *resources;
 	double w, h;
 	float fw, fh, mw, mh;
 
@@ -171,31 +211,22 @@ static void faxpdf_add_page(fz_context *ctx, pdf_document *doc, const struct fax
 	mw = fw < FAXPDF_MIN_SIDE ? FAXPDF_MIN_SIDE : fw;
 	mh = fh < FAXPDF_MIN_SIDE ? FAXPDF_MIN_SIDE : fh;
 	fz_var(image);
-	fz_var(resources);
 	fz_var(page);
-	fz_var(contents);
 	fz_try(ctx)
 	{
 		image = faxpdf_add_image(ctx, doc, p);
-		resources = pdf_new_dict(ctx, doc, 1);
+		/* The page dictionary as the PDF wants it, and no more (no Rotate 0, resources inside). */
+		page = pdf_add_new_dict(ctx, doc, 5);
+		pdf_dict_put(ctx, page, PDF_NAME(Type), PDF_NAME(Page));
+		pdf_dict_put_rect(ctx, page, PDF_NAME(MediaBox), fz_make_rect(0, 0, mw, mh));
+		pdf_dict_put(ctx, page, PDF_NAME(Contents), faxpdf_contents(ctx, doc, contents, fw, fh, mh));
+		resources = pdf_dict_put_dict(ctx, page, PDF_NAME(Resources), 1);
 		pdf_dict_puts(ctx, pdf_dict_put_dict(ctx, resources, PDF_NAME(XObject), 1), "Im0", image);
-		/* mupdf's %g is its own: never a locale's decimal comma. */
-		contents = fz_new_buffer(ctx, 64);
-		fz_append_printf(ctx, contents, "q %g 0 0 %g 0 %g cm /Im0 Do Q\n", fw, fh, mh - fh);
-		/*
-		 * The resources go into the page dictionary itself, and Rotate 0 (the default) goes:
-		 * every byte of a page's frame counts against the size of the TIFF it replaces.
-		 */
-		page = pdf_add_page(ctx, doc, fz_make_rect(0, 0, mw, mh), 0, NULL, contents);
-		pdf_dict_put(ctx, page, PDF_NAME(Resources), resources);
-		pdf_dict_del(ctx, page, PDF_NAME(Rotate));
 		pdf_insert_page(ctx, doc, -1, page);
 	}
 	fz_always(ctx)
 	{
 		pdf_drop_obj(ctx, page);
-		fz_drop_buffer(ctx, contents);
-		pdf_drop_obj(ctx, resources);
 		pdf_drop_obj(ctx, image);
 	}
 	fz_catch(ctx)
@@ -259,6 +290,7 @@ static void faxpdf_build(fz_context *ctx, const struct fax_page_list *pages, enu
 	fz_buffer *pdf = NULL;
 	fz_output *o = NULL;
 	pdf_write_options opts;
+	struct faxpdf_contents contents = {0};
 
 	/* Defaults but nothing recompressed or expanded: streams are written as they are held. */
 	opts = pdf_default_write_options;
@@ -271,7 +303,7 @@ static void faxpdf_build(fz_context *ctx, const struct fax_page_list *pages, enu
 	{
 		doc = pdf_create_document(ctx);
 		for (size_t i = 0; i < pages->count; i++)
-			faxpdf_add_page(ctx, doc, &pages->pages[i], res);
+			faxpdf_add_page(ctx, doc, &pages->pages[i], res, &contents);
 		if (info)
 			faxpdf_add_info(ctx, doc, info);
 		pdf = fz_new_buffer(ctx, 4096);
@@ -286,6 +318,7 @@ static void faxpdf_build(fz_context *ctx, const struct fax_page_list *pages, enu
 	}
 	fz_always(ctx)
 	{
+		pdf_drop_obj(ctx, contents.ref);
 		fz_drop_output(ctx, o);
 		fz_drop_buffer(ctx, pdf);
 		pdf_drop_document(ctx, doc);

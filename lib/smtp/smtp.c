@@ -25,6 +25,7 @@
 #include "smtp/smtp_int.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -319,6 +320,9 @@ static bool smtp_session(const struct conf *conf, const struct smtp_message *msg
 
 	run->last_activity = time(NULL);
 	smtp_signals_set(&sig, conf->smtp_timeout);
+	run->fd_floor = open("/dev/null", O_RDONLY | O_CLOEXEC); /* the lowest free descriptor now */
+	if (run->fd_floor >= 0)
+		close(run->fd_floor);
 	(void)smtp_start_session(s); /* the outcome is in the statuses and the monitor's notes */
 	err = smtp_errno();
 	smtp_signals_restore(&sig);

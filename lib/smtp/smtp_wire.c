@@ -21,6 +21,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
 
 #include "util/log.h"
 
@@ -260,6 +263,36 @@ static int smtp_wire_cert(struct smtp_run *run, const char *what)
 	return 0;
 }
 
+/*
+ * libesmtp writes a message in 2 KB pieces and the last, short one waits under Nagle's algorithm
+ * until the relay acknowledges the one before, which a relay delaying its ACKs does only after
+ * 40 ms: every mail took 40 ms longer than it needs (22 notices a second instead of hundreds).
+ * libesmtp does not show its socket, so once it is connected we find it: the newest connected
+ * TCP socket at or above the lowest descriptor that was free when the session began, and set
+ * TCP_NODELAY on it. Nothing else is touched; when none is found, the mail just goes slower.
+ */
+static void smtp_wire_nodelay(const struct smtp_run *run)
+{
+	int one = 1;
+
+	if (run->fd_floor < 0)
+		return;
+	for (int fd = run->fd_floor + 16; fd >= run->fd_floor; fd--) {
+		struct sockaddr_storage peer;
+		socklen_t len = sizeof(peer);
+		int type = 0;
+		socklen_t tlen = sizeof(type);
+
+		if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tlen) < 0 || type != SOCK_STREAM ||
+		    getpeername(fd, (struct sockaddr *)&peer, &len) < 0 ||
+		    (peer.ss_family != AF_INET && peer.ss_family != AF_INET6))
+			continue;
+		if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) < 0)
+			log_debug("relay: TCP_NODELAY: %m");
+		return;
+	}
+}
+
 void smtp_wire_event(smtp_session_t session, int event, void *arg, ...)
 {
 	struct smtp_run *run = arg;
@@ -273,6 +306,7 @@ void smtp_wire_event(smtp_session_t session, int event, void *arg, ...)
 		run->connected = true;
 		strcpy(run->last_cmd, "connect");
 		smtp_connect_timer_stop();
+		smtp_wire_nodelay(run);
 		log_debug("relay: connected to %s", smtp_get_server_name(session));
 		break;
 	case SMTP_EV_DISCONNECT:

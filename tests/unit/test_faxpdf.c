@@ -131,7 +131,10 @@ static int inspect(const struct buf *pdf, int n, int yres, struct seen *out, cha
 		snprintf(out->filter, sizeof(out->filter), "%s",
 		         pdf_to_name(ctx, pdf_dict_get(ctx, im, PDF_NAME(Filter))));
 		out->k = pdf_dict_get_int(ctx, dp, PDF_NAME(K));
-		out->columns = pdf_dict_get_int(ctx, dp, PDF_NAME(Columns));
+		/* Columns absent is its default, 1728 (the PDF reference) */
+		out->columns = pdf_dict_get(ctx, dp, PDF_NAME(Columns))
+		                   ? pdf_dict_get_int(ctx, dp, PDF_NAME(Columns))
+		                   : 1728;
 		out->rows = pdf_dict_get_int(ctx, dp, PDF_NAME(Rows));
 		out->black_is_1 = pdf_dict_get_bool(ctx, dp, PDF_NAME(BlackIs1));
 		out->width = pdf_dict_get_int(ctx, im, PDF_NAME(Width));
