@@ -172,6 +172,8 @@ install: $(BIN) $(HELPER)
 	install -m 755 $(HELPER) $(DESTDIR)$(LIBEXECDIR)/faxrender
 	install -m 644 conf/cover.tmpl $(DESTDIR)$(DATADIR)/cover.tmpl
 	install -m 644 conf/faxgate.conf $(DESTDIR)$(DATADIR)/faxgate.conf.sample
+	install -d $(DESTDIR)$(DATADIR)/systemd
+	install -m 644 conf/systemd/*.service $(DESTDIR)$(DATADIR)/systemd/
 	test -e $(DESTDIR)$(SYSCONFDIR)/faxgate.conf || \
 	    install -m 640 conf/faxgate.conf $(DESTDIR)$(SYSCONFDIR)/faxgate.conf
 	@# Mail templates: the originals for reference, and the admin's copies (never overwritten).
