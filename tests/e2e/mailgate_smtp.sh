@@ -16,7 +16,8 @@
 #      recipient sends it to the catch-all's Maildir; 450 for one of two recipients goes on for
 #      that one only, who gets it once the relay takes it, the other not twice
 #   e) Postfix: received faxes (tests/tools/queue_add) routed by faxmailgate's inbound step, mailed
-#      and delivered (the fax "delivered"); one whose mailbox the relay refuses reaches the catch-all
+#      and delivered (the fax "delivered"); one whose mailbox the relay refuses reaches the catch-all;
+#      then the same with the queue on a private PostgreSQL (tests/e2e/pg.sh)
 # The SMTP AUTH password, as written or in base64, never appears in faxmailgate's debug log.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -27,6 +28,8 @@ outbox_add=$build/tools/outbox_add
 queue_add=$build/tools/queue_add
 # shellcheck source=tests/e2e/mta.sh
 . "$top/tests/e2e/mta.sh"
+# shellcheck source=tests/e2e/pg.sh
+. "$top/tests/e2e/pg.sh"
 tmp=$(mktemp -d)
 SINK_PID=
 MG_PID=
@@ -37,6 +40,7 @@ cleanup() {
 	sink_stop
 	[ -z "$HOLD_PID" ] || kill "$HOLD_PID" 2>/dev/null
 	mta_stop
+	pg_stop
 	if [ -n "${KEEP_TMP:-}" ]; then echo "kept $tmp"; else rm -rf "$tmp"; fi
 }
 trap cleanup EXIT
@@ -426,6 +430,21 @@ smtpd_recipient_restrictions = check_recipient_access texthash:$tmp/access" \
 	grep -q '^Content-Type: application/pdf' "$(mta_messages anna.berg@example.com | tail -n 1)" ||
 		fail "anna's fax mail has no PDF"
 	mta_wait_delivered fax@example.test 2 10 || fail "the refused fax did not reach the catch-all"
+
+	note "e) the same on PostgreSQL: a received fax routed, mailed, delivered, its outbox mail sent"
+	pg_start "$tmp" >/dev/null || fail "cannot start PostgreSQL"
+	conf pfpg "smtp_relay = 127.0.0.1:$MTA_PORT" "${auth[@]}" "smtp_starttls = try" "${inbound[@]}" \
+		"db_driver = postgresql" "db_conninfo = $FAXGATE_TEST_PG"
+	"$faxctl" -c "$conf" db upgrade >"$tmp/upgrade-pg.out" 2>&1 || fail "db upgrade: $(cat "$tmp/upgrade-pg.out")"
+	fp=$("$queue_add" -c "$conf" -i -p 3 +49301234101) || fail "queue_add -i (PostgreSQL)"
+	mg_once
+	inbound_is "$fp" delivered
+	mta_wait_delivered anna.berg@example.com 8 10 || fail "the received fax (PostgreSQL) did not reach anna"
+	"$faxctl" -c "$conf" outbox --json | python3 -c '
+import json, sys
+m = [m for m in json.load(sys.stdin) if m["kind"] == "fax" and m["ref_id"] == int(sys.argv[1])]
+assert len(m) == 1 and m[0]["status"] == "sent", m' "$fp" || fail "the outbox on PostgreSQL"
+	pg_stop
 	mta_stop
 fi
 
