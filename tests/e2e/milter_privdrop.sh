@@ -1,7 +1,8 @@
 #!/bin/bash
-# milter_privdrop.sh - started as root, faxmilter and faxctl's queue commands run as run_user: the
-# processes' ids, the database's owner, and a fax still rendered (in the converter sandbox, which
-# then works without root) and queued. A missing user or root as run_user stops the start.
+# milter_privdrop.sh - started as root, faxmilter, faxmailgate and faxctl's queue commands run as
+# run_user: the processes' ids, the database's owner, and a fax still rendered (in the converter
+# sandbox, which then works without root) and queued. A missing user or root as run_user stops
+# the start of faxmilter and of faxmailgate.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 [ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root"; exit 0; }
@@ -40,11 +41,26 @@ n=$("$faxctl" -c "$cfg" jobs --json | python3 -c 'import json,sys; print(len(jso
 assert_eq "$n" 1 "jobs queued by the unprivileged milter"
 note "rendered and queued as $user"
 
+# faxmailgate too: it runs its rounds on the same queue as run_user
+"$build/bin/faxmailgate" -c "$cfg" 2>"$tmp/mg.log" &
+mgpid=$!
+for _ in $(seq 50); do grep -q "started" "$tmp/mg.log" && break; sleep 0.1; done
+sleep 1 # a round or two on the queue
+assert_eq "$(awk '/^Uid:/ { print $2 " " $3 " " $4 }' "/proc/$mgpid/status")" "$uid $uid $uid" "faxmailgate's uids"
+kill "$mgpid"
+wait "$mgpid" || fail "faxmailgate as $user ended badly: $(cat "$tmp/mg.log")"
+grep -q "error" "$tmp/mg.log" && fail "faxmailgate as $user: $(cat "$tmp/mg.log")"
+note "faxmailgate ran as $user"
+
 for bad in "run_user = no-such-user-here" "run_user = root"; do
 	c=$(conf bad "$bad" "db_path = $tmp/db/queue.db" "milter_socket = inet:1@127.0.0.1")
 	rc=0
 	"$build/bin/faxmilter" -c "$c" 2>"$tmp/bad.log" || rc=$?
 	assert_eq "$rc" 1 "faxmilter exit status with '$bad'"
 	grep -q "run_user" "$tmp/bad.log" || fail "'$bad': no clear message: $(cat "$tmp/bad.log")"
+	rc=0
+	"$build/bin/faxmailgate" -1 -c "$c" 2>"$tmp/bad.log" || rc=$?
+	assert_eq "$rc" 1 "faxmailgate exit status with '$bad'"
+	grep -q "run_user" "$tmp/bad.log" || fail "'$bad': faxmailgate gives no clear message: $(cat "$tmp/bad.log")"
 done
 echo "milter_privdrop: ok"
