@@ -225,7 +225,7 @@ const struct cfg_key conf_keys[] = {
     K(smtp_give_up, CFG_DURATION, "5d", 60, 60L * 86400, NULL,
       "A mail the relay has not taken this long after it was made fails, with an alert."),
     K(mailgate_poll, CFG_DURATION, "1s", 1, 300, NULL,
-      "How often faxmailgate looks for received faxes, finished jobs and events."),
+      "How often faxmailgate looks for finished jobs and events (received faxes: every 100 ms)."),
 
     K(notify_default, CFG_LIST, "failure", 0, 0, NULL,
       "Notices a sender gets when the mail gave no NOTIFY: words success, failure, delay, or never."),
