@@ -41,7 +41,7 @@ struct mailgate_main {
 	bool stopping;
 	bool once;
 	time_t next_open;   /* while the database is away: when to try it again */
-	int64_t newest_fax; /* the newest received fax when the last round ended */
+	int64_t newest_fax; /* the newest received fax when the last round began */
 };
 
 /* The id of the newest received fax (0: none, or the database cannot say). */
