@@ -320,6 +320,7 @@ static bool smtp_session(const struct conf *conf, const struct smtp_message *msg
 
 	run->last_activity = time(NULL);
 	smtp_signals_set(&sig, conf->smtp_timeout);
+	run->port = atoi(strrchr(relay->hostport, ':') + 1); /* smtp_relay_parse always writes host:port */
 	run->fd_floor = open("/dev/null", O_RDONLY | O_CLOEXEC); /* the lowest free descriptor now */
 	if (run->fd_floor >= 0)
 		close(run->fd_floor);

@@ -54,6 +54,7 @@ struct smtp_run {
 	struct buf tls_problem;  /* why TLS was not acceptable */
 	time_t last_activity;    /* last byte read or written, for telling timeouts */
 	int fd_floor; /* the lowest free descriptor before the session: its socket is at or above */
+	int port;     /* the relay's port, to tell its socket from others (the directory's) */
 };
 
 /* smtp_wire.c: the callbacks, with libesmtp's signatures (arg is the struct smtp_run). */

@@ -267,9 +267,9 @@ static int smtp_wire_cert(struct smtp_run *run, const char *what)
  * libesmtp writes a message in 2 KB pieces and the last, short one waits under Nagle's algorithm
  * until the relay acknowledges the one before, which a relay delaying its ACKs does only after
  * 40 ms: every mail took 40 ms longer than it needs (22 notices a second instead of hundreds).
- * libesmtp does not show its socket, so once it is connected we find it: the newest connected
- * TCP socket at or above the lowest descriptor that was free when the session began, and set
- * TCP_NODELAY on it. Nothing else is touched; when none is found, the mail just goes slower.
+ * libesmtp does not show its socket, so once it is connected we find it: the newest TCP socket
+ * connected to the relay's port at or above the lowest descriptor that was free when the session
+ * began, and set TCP_NODELAY on it. Nothing else is touched; when none is found, the mail just goes slower.
  */
 static void smtp_wire_nodelay(const struct smtp_run *run)
 {
@@ -284,8 +284,12 @@ static void smtp_wire_nodelay(const struct smtp_run *run)
 		socklen_t tlen = sizeof(type);
 
 		if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tlen) < 0 || type != SOCK_STREAM ||
-		    getpeername(fd, (struct sockaddr *)&peer, &len) < 0 ||
-		    (peer.ss_family != AF_INET && peer.ss_family != AF_INET6))
+		    getpeername(fd, (struct sockaddr *)&peer, &len) < 0)
+			continue;
+		if (!(peer.ss_family == AF_INET &&
+		      ntohs(((struct sockaddr_in *)&peer)->sin_port) == run->port) &&
+		    !(peer.ss_family == AF_INET6 &&
+		      ntohs(((struct sockaddr_in6 *)&peer)->sin6_port) == run->port))
 			continue;
 		if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) < 0)
 			log_debug("relay: TCP_NODELAY: %m");
