@@ -28,7 +28,7 @@ enum queue_rc queue_claim(struct queue *q, const char *owner, int64_t now, long 
 	char sql[1024];
 	int64_t id = 0;
 	enum queue_rc rc;
-	bool own, row;
+	bool own;
 
 	memset(out, 0, sizeof(*out));
 	if (!owner || !*owner) {
@@ -46,21 +46,14 @@ enum queue_rc queue_claim(struct queue *q, const char *owner, int64_t now, long 
 	         q->ops->claim_row_lock);
 	struct qparam p[] = {QP_S(owner), QP_I(now + lease_secs), QP_I(now),
 	                     QP_I(max_per_dest > 0 ? max_per_dest : INT64_MAX)};
-	struct queue_rows *r;
 
 	rc = queue_begin_own(q, &own, err);
 	if (rc == QUEUE_OK)
 		rc = q->ops->lock_claims(q, err);
 	if (rc == QUEUE_OK)
-		rc = q->ops->query(q, sql, p, sizeof(p) / sizeof(p[0]), &r, err);
-	if (rc == QUEUE_OK) {
-		rc = q->ops->step(r, &row, err);
-		if (rc == QUEUE_OK && row)
-			id = q->ops->col_int(r, 0);
-		q->ops->rows_free(r);
-		if (rc == QUEUE_OK && !row)
-			rc = QUEUE_NOT_FOUND;
-	}
+		rc = queue_query_int(q, sql, p, sizeof(p) / sizeof(p[0]), &id, err);
+	if (rc == QUEUE_OK && id == 0)
+		rc = QUEUE_NOT_FOUND; /* ids start at 1: no row claimed */
 	if (rc == QUEUE_OK)
 		rc = queue_job_get(q, id, out, err);
 	if (rc == QUEUE_NOT_FOUND) {

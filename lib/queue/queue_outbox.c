@@ -147,10 +147,9 @@ enum queue_rc queue_outbox_claim(struct queue *q, const char *owner, int64_t now
 #define OUTBOX_DUE "status = 'pending' AND next_attempt <= $3 AND lease_expiry <= $3"
 	char sql[512];
 	struct qparam p[] = {QP_S(owner), QP_I(now + lease_secs), QP_I(now)};
-	struct queue_rows *r;
 	int64_t id = 0;
 	enum queue_rc rc;
-	bool own, row = false;
+	bool own;
 
 	memset(out, 0, sizeof(*out));
 	if (!owner || !*owner) {
@@ -164,15 +163,9 @@ enum queue_rc queue_outbox_claim(struct queue *q, const char *owner, int64_t now
 #undef OUTBOX_DUE
 	rc = queue_begin_own(q, &own, err);
 	if (rc == QUEUE_OK)
-		rc = q->ops->query(q, sql, p, sizeof(p) / sizeof(p[0]), &r, err);
-	if (rc == QUEUE_OK) {
-		rc = q->ops->step(r, &row, err);
-		if (rc == QUEUE_OK && row)
-			id = q->ops->col_int(r, 0);
-		q->ops->rows_free(r);
-		if (rc == QUEUE_OK && !row)
-			rc = QUEUE_NOT_FOUND;
-	}
+		rc = queue_query_int(q, sql, p, sizeof(p) / sizeof(p[0]), &id, err);
+	if (rc == QUEUE_OK && id == 0)
+		rc = QUEUE_NOT_FOUND; /* ids start at 1: no row claimed */
 	if (rc == QUEUE_OK)
 		rc = queue_outbox_get(q, id, out, err);
 	if (rc == QUEUE_NOT_FOUND) {
