@@ -248,6 +248,23 @@ enum queue_rc queue_exec_changed(struct queue *q, const char *sql, const struct 
 	return rc;
 }
 
+enum queue_rc queue_read_one(struct queue *q, const char *sql, const struct qparam *p, size_t np, void *item,
+                             queue_row_read read, struct buf *err)
+{
+	struct queue_rows *r;
+	enum queue_rc rc;
+	bool row = false;
+
+	rc = q->ops->query(q, sql, p, np, &r, err);
+	if (rc != QUEUE_OK)
+		return rc;
+	rc = q->ops->step(r, &row, err);
+	if (rc == QUEUE_OK && row)
+		rc = read(q, r, item, err);
+	q->ops->rows_free(r);
+	return rc == QUEUE_OK && !row ? QUEUE_NOT_FOUND : rc;
+}
+
 enum queue_rc queue_read_list(struct queue *q, const char *sql, const struct qparam *p, size_t np,
                               size_t size, queue_row_read read, void (*free_item)(void *item), void **out,
                               size_t *n, struct buf *err)

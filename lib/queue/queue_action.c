@@ -3,8 +3,8 @@
  *
  * Each action is one UPDATE that names the statuses it applies to, so it cannot race with a
  * sender changing the job at the same moment: either the job was in an allowed status and the
- * action is done, or nothing changed. A retry makes the job's final notice due again. Cancelling or holding a job being sent drops its lease; the
- * sender notices when it next renews the lease and hangs up.
+ * action is done, or nothing changed. A retry makes the job's final notice due again. Cancelling or holding a
+ * job being sent drops its lease; the sender notices when it next renews the lease and hangs up.
  */
 #include <time.h>
 

@@ -36,22 +36,13 @@ enum queue_rc queue_alert_get(struct queue *q, const char *key, struct alert_sta
 {
 	struct buf clean = BUF_INIT;
 	struct qparam p[] = {QP_S(queue_text(key ? key : "", &clean))};
-	struct queue_rows *r;
 	enum queue_rc rc;
-	bool row = false;
 
 	memset(out, 0, sizeof(*out));
-	rc = q->ops->query(q, "SELECT " ALERT_COLUMNS " FROM alerts WHERE key = $1", p, 1, &r, err);
-	if (rc == QUEUE_OK) {
-		rc = q->ops->step(r, &row, err);
-		if (rc == QUEUE_OK && row)
-			rc = alert_read(q, r, out, err);
-		q->ops->rows_free(r);
-	}
-	if (rc == QUEUE_OK && !row) {
+	rc = queue_read_one(q, "SELECT " ALERT_COLUMNS " FROM alerts WHERE key = $1", p, 1, out, alert_read,
+	                    err);
+	if (rc == QUEUE_NOT_FOUND)
 		buf_printf(err, "no alert state for %s", p[0].s);
-		rc = QUEUE_NOT_FOUND;
-	}
 	buf_free(&clean);
 	return rc;
 }

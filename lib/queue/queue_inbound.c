@@ -119,22 +119,13 @@ enum queue_rc queue_inbound_add(struct queue *q, struct inbound *in, const struc
 enum queue_rc queue_inbound_get(struct queue *q, int64_t id, struct inbound *out, struct buf *err)
 {
 	struct qparam p[] = {QP_I(id)};
-	struct queue_rows *r;
 	enum queue_rc rc;
-	bool row;
 
 	memset(out, 0, sizeof(*out));
-	rc = q->ops->query(q, "SELECT " INBOUND_COLUMNS " FROM inbound WHERE id = $1", p, 1, &r, err);
-	if (rc != QUEUE_OK)
-		return rc;
-	rc = q->ops->step(r, &row, err);
-	if (rc == QUEUE_OK && !row) {
+	rc = queue_read_one(q, "SELECT " INBOUND_COLUMNS " FROM inbound WHERE id = $1", p, 1, out,
+	                    inbound_read, err);
+	if (rc == QUEUE_NOT_FOUND)
 		buf_printf(err, "no received fax %" PRId64, id);
-		rc = QUEUE_NOT_FOUND;
-	}
-	if (rc == QUEUE_OK)
-		rc = inbound_read(q, r, out, err);
-	q->ops->rows_free(r);
 	return rc;
 }
 

@@ -208,22 +208,13 @@ enum queue_rc queue_job_add(struct queue *q, struct job *j, const struct fax_pag
 enum queue_rc queue_job_get(struct queue *q, int64_t id, struct job *out, struct buf *err)
 {
 	struct qparam p[] = {QP_I(id)};
-	struct queue_rows *r;
 	enum queue_rc rc;
-	bool row;
 
 	memset(out, 0, sizeof(*out));
-	rc = q->ops->query(q, "SELECT " JOB_COLUMNS " FROM jobs WHERE id = $1", p, 1, &r, err);
-	if (rc != QUEUE_OK)
-		return rc;
-	rc = q->ops->step(r, &row, err);
-	if (rc == QUEUE_OK && !row) {
+	rc = queue_read_one(q, "SELECT " JOB_COLUMNS " FROM jobs WHERE id = $1", p, 1, out, queue_job_read,
+	                    err);
+	if (rc == QUEUE_NOT_FOUND)
 		buf_printf(err, "no job %lld", (long long)id);
-		rc = QUEUE_NOT_FOUND;
-	}
-	if (rc == QUEUE_OK)
-		rc = queue_job_read(q, r, out, err);
-	q->ops->rows_free(r);
 	return rc;
 }
 

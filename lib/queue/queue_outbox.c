@@ -60,6 +60,14 @@ static enum queue_rc outbox_read_item(struct queue *q, struct queue_rows *r, voi
 	return QUEUE_OK;
 }
 
+/* The same with the message (queue_outbox_get). */
+static enum queue_rc outbox_read_whole(struct queue *q, struct queue_rows *r, void *item, struct buf *err)
+{
+	(void)err;
+	outbox_read(q, r, item, true);
+	return QUEUE_OK;
+}
+
 static void outbox_free_item(void *item)
 {
 	outbox_mail_free(item);
@@ -121,22 +129,13 @@ enum queue_rc queue_outbox_add(struct queue *q, struct outbox_mail *m, struct bu
 enum queue_rc queue_outbox_get(struct queue *q, int64_t id, struct outbox_mail *out, struct buf *err)
 {
 	struct qparam p[] = {QP_I(id)};
-	struct queue_rows *r;
 	enum queue_rc rc;
-	bool row;
 
 	memset(out, 0, sizeof(*out));
-	rc = q->ops->query(q, "SELECT " OUTBOX_COLUMNS ", message FROM outbox WHERE id = $1", p, 1, &r, err);
-	if (rc != QUEUE_OK)
-		return rc;
-	rc = q->ops->step(r, &row, err);
-	if (rc == QUEUE_OK && !row) {
+	rc = queue_read_one(q, "SELECT " OUTBOX_COLUMNS ", message FROM outbox WHERE id = $1", p, 1, out,
+	                    outbox_read_whole, err);
+	if (rc == QUEUE_NOT_FOUND)
 		buf_printf(err, "no mail %" PRId64 " in the outbox", id);
-		rc = QUEUE_NOT_FOUND;
-	}
-	if (rc == QUEUE_OK)
-		outbox_read(q, r, out, true);
-	q->ops->rows_free(r);
 	return rc;
 }
 

@@ -118,6 +118,12 @@ enum queue_rc queue_end_own(struct queue *q, bool own, enum queue_rc rc, struct 
 /* Read the current row into item; on failure it leaves item empty (nothing to free). */
 typedef enum queue_rc (*queue_row_read)(struct queue *q, struct queue_rows *r, void *item, struct buf *err);
 /*
+ * Run a SELECT and read its first row into item: QUEUE_NOT_FOUND (err untouched, item as it was)
+ * when there is none. On a failure of read, item is left as read made it.
+ */
+enum queue_rc queue_read_one(struct queue *q, const char *sql, const struct qparam *p, size_t np, void *item,
+                             queue_row_read read, struct buf *err);
+/*
  * Run a SELECT and read its rows into a new array of items of size bytes (*out, *n). On failure
  * the items read so far are freed with free_item, and *out is NULL, *n 0.
  */
