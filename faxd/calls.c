@@ -72,7 +72,6 @@ bool call_start_send(struct faxd *fd, struct faxd_line *l, struct job *j)
 	l->started = l->last_renew = l->last_progress = now;
 	l->progress = 0;
 	l->ended_by_line = false;
-	l->early = FAX_OK;
 	log_context_set("job=%lld line=%s", (long long)l->job.id, l->name);
 
 	if (queue_job_pages(fd->q, l->job.id, &pages, &err) != QUEUE_OK) {

@@ -56,7 +56,6 @@ static void faxd_claim(struct faxd *fd, time_t now)
 		rc = queue_claim(fd->q, fd->owner, now, fd->conf.faxd_lease,
 		                 fd->conf.faxd_max_per_destination, &j, &err);
 		if (rc == QUEUE_NOT_FOUND) {
-			l->retest = false;
 			buf_free(&err);
 			break; /* nothing due for the other lines either */
 		}

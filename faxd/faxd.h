@@ -33,7 +33,6 @@ struct faxd_line {
 	enum call_state state;
 	struct job job;         /* CALL_DIALING/SENDING: the claimed job */
 	struct faxsession *fs;  /* CALL_SENDING/RECEIVING (made at claim time for sending) */
-	enum fax_outcome early; /* an outcome the line gave before T.30 (busy, no answer...) */
 	bool ended_by_line;     /* the far end or the network hung up */
 	time_t started;         /* call start */
 	time_t last_renew;
@@ -46,7 +45,6 @@ struct faxd_line {
 	time_t down_since, next_retest;
 	int failures_in_row;
 	char last_failed_number[32];
-	bool retest; /* the next call is a retest of a line out of service */
 
 	/* counters for faxctl lines */
 	long calls, pages_sent, pages_received;

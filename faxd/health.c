@@ -59,12 +59,10 @@ void health_record(struct faxd *fd, struct faxd_line *l, enum fax_outcome o, con
 			log_notice("%s", text);
 			health_event(fd, l, "line_up", text);
 		}
-		l->retest = false;
 		return;
 	}
 	if (l->out_of_service) {
 		l->next_retest = time(NULL) + fd->conf.line_retest;
-		l->retest = false;
 		return;
 	}
 	if (strcmp(number ? number : "", l->last_failed_number) != 0) {
@@ -90,7 +88,6 @@ bool health_may_call(struct faxd *fd, struct faxd_line *l, time_t now)
 		return true;
 	if (now < l->next_retest)
 		return false;
-	l->retest = true;
 	l->next_retest = now + fd->conf.line_retest;
 	log_notice("line %s: trying it again", l->name);
 	return true;

@@ -3,11 +3,9 @@
  */
 #include "conf/conf.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "util/log.h"
 
@@ -41,27 +39,4 @@ void conf_log_open(const struct conf *c, const char *ident, bool to_stderr)
 	log_open(ident, to_stderr || c->log_target == CONF_LOG_STDERR ? LOG_TO_STDERR : LOG_TO_SYSLOG,
 	         facilities[c->log_facility]);
 	log_set_level((enum log_level)c->log_level);
-}
-
-int conf_daemon_start(int argc, char **argv, const char *ident, struct conf *c)
-{
-	const char *path = NULL;
-	struct buf err = BUF_INIT;
-	int opt;
-
-	while ((opt = getopt(argc, argv, "c:")) != -1) {
-		if (opt != 'c') {
-			fprintf(stderr, "usage: %s [-c CONF]\n", ident);
-			return 2;
-		}
-		path = optarg;
-	}
-	if (conf_load(c, path ? path : conf_default_path(), &err) < 0) {
-		fprintf(stderr, "%s: %s\n", ident, buf_cstr(&err));
-		buf_free(&err);
-		conf_free(c);
-		return 1;
-	}
-	conf_log_open(c, ident, isatty(STDERR_FILENO));
-	return 0;
 }

@@ -199,11 +199,6 @@ const char *conf_default_path(void);
 /* Defaults, then the file at path (NULL: defaults only). Returns 0 or -1 with the problem in err. */
 int conf_load(struct conf *c, const char *path, struct buf *err);
 void conf_free(struct conf *c);
-/*
- * The start of every daemon: parse "-c CONF", load it (default path otherwise) and open the log.
- * Returns 0, or the exit status to end with (2 usage, 1 bad configuration) after saying why.
- */
-int conf_daemon_start(int argc, char **argv, const char *ident, struct conf *c);
 /* Open the log as configured; tools pass to_stderr so their messages reach the terminal. */
 void conf_log_open(const struct conf *c, const char *ident, bool to_stderr);
 

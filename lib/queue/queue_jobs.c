@@ -267,7 +267,7 @@ enum queue_rc queue_job_pages(struct queue *q, int64_t id, struct fax_page_list 
 	return rc;
 }
 
-static void job_free_item(void *item)
+void queue_job_free_item(void *item)
 {
 	job_free(item);
 }
@@ -300,7 +300,7 @@ static enum queue_rc job_list(struct queue *q, bool archived, int status, size_t
 	if (has_limit)
 		p[np++] = QP_I(limit > INT64_MAX ? INT64_MAX : (int64_t)limit);
 	return queue_read_list(q, sql[archived][has_status][has_limit], p, np, sizeof(**out), queue_job_read,
-	                       job_free_item, (void **)out, n, err);
+	                       queue_job_free_item, (void **)out, n, err);
 }
 
 enum queue_rc queue_job_list(struct queue *q, int status, size_t limit, struct job **out, size_t *n,

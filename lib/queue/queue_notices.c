@@ -12,11 +12,6 @@
 #include "queue/queue.h"
 #include "queue/queue_store.h"
 
-static void job_free_item(void *item)
-{
-	job_free(item);
-}
-
 enum queue_rc queue_job_notices_due(struct queue *q, int64_t delay_before, size_t limit, struct job **out,
                                     size_t *n, struct buf *err)
 {
@@ -30,8 +25,8 @@ enum queue_rc queue_job_notices_due(struct queue *q, int64_t delay_before, size_
 	struct qparam p[] = {QP_I(delay_before > 0 ? delay_before : 0),
 	                     QP_I(limit == 0 || limit > INT64_MAX ? INT64_MAX : (int64_t)limit)};
 
-	return queue_read_list(q, sql, p, 2, sizeof(**out), queue_job_read, job_free_item, (void **)out, n,
-	                       err);
+	return queue_read_list(q, sql, p, 2, sizeof(**out), queue_job_read, queue_job_free_item, (void **)out,
+	                       n, err);
 }
 
 enum queue_rc queue_job_set_notice(struct queue *q, int64_t id, int from, int to, struct buf *err)

@@ -138,6 +138,8 @@ enum queue_rc queue_read_list(struct queue *q, const char *sql, const struct qpa
 	"pages_done, finished, archived, headers, notice"
 /* Read a row of JOB_COLUMNS into a struct job (a queue_row_read). */
 enum queue_rc queue_job_read(struct queue *q, struct queue_rows *r, void *item, struct buf *err);
+/* job_free for queue_read_list. */
+void queue_job_free_item(void *item);
 /* Store a job's pages as seq 1, 2... (the job has none yet). */
 enum queue_rc queue_pages_insert(struct queue *q, int64_t id, const struct fax_page_list *pages,
                                  struct buf *err);
