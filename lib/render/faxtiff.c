@@ -413,15 +413,13 @@ bool faxtiff_is_fax_compatible(const char *path, int yres)
 
 int faxtiff_read_mmr(const char *path, struct fax_page_list *pages, int *res, char *err, size_t errlen)
 {
-	TIFF *tif;
-	float yres = 0;
+	struct faxtiff_errors e = {err, errlen, false};
+	size_t first = pages->count;
+	double yres = 0;
+	TIFF *tif = faxtiff_open_read(path, &e);
 
-	faxtiff_route_logs();
-	tif = TIFFOpen(path, "r");
-	if (!tif) {
-		snprintf(err, errlen, "%s: not a TIFF file", path);
+	if (tif == NULL)
 		return -1;
-	}
 	do {
 		uint32_t w = 0, h = 0;
 		uint16_t comp = 0;
@@ -430,27 +428,32 @@ int faxtiff_read_mmr(const char *path, struct fax_page_list *pages, int *res, ch
 		TIFFGetField(tif, TIFFTAG_IMAGEWIDTH, &w);
 		TIFFGetField(tif, TIFFTAG_IMAGELENGTH, &h);
 		TIFFGetField(tif, TIFFTAG_COMPRESSION, &comp);
-		if (pages->count == 0)
-			TIFFGetField(tif, TIFFTAG_YRESOLUTION, &yres);
+		if (pages->count == first)
+			yres = faxtiff_dpi(tif, TIFFTAG_YRESOLUTION);
 		len = TIFFNumberOfStrips(tif) == 1 ? TIFFRawStripSize(tif, 0) : -1;
-		if (comp != COMPRESSION_CCITTFAX4 || len <= 0 || w == 0 || w > 100000 || h == 0 ||
-		    h > 100000 || (size_t)len > mmr_max_len((int)w, (int)h)) {
-			snprintf(err, errlen, "%s: page %zu is not one MMR strip of a sane size", path,
-			         pages->count + 1);
-			TIFFClose(tif);
-			return -1;
+		if (comp != COMPRESSION_CCITTFAX4 || len <= 0 || w == 0 || w > 100000 || h == 0 || h > 100000 ||
+		    (size_t)len > mmr_max_len((int)w, (int)h)) {
+			faxtiff_seterr(&e, "page %zu is not one MMR strip of a sane size", pages->count - first + 1);
+			goto fail;
 		}
 		struct fax_page p = {.width = (int)w, .height = (int)h, .len = (size_t)len};
 		p.data = xmalloc(p.len);
 		if (TIFFReadRawStrip(tif, 0, p.data, len) != len) {
-			snprintf(err, errlen, "%s: page %zu cannot be read", path, pages->count + 1);
+			faxtiff_seterr(&e, "page %zu cannot be read", pages->count - first + 1);
 			free(p.data);
-			TIFFClose(tif);
-			return -1;
+			goto fail;
 		}
 		fax_page_list_push(pages, &p);
 	} while (TIFFReadDirectory(tif));
+	/* The directory chain ends on an error as well as at the end: a damaged file is refused whole. */
+	if (e.seen)
+		goto fail;
 	TIFFClose(tif);
 	*res = yres < 150 ? FAX_RES_STANDARD : yres < 300 ? FAX_RES_FINE : FAX_RES_SUPERFINE;
 	return 0;
+fail:
+	TIFFClose(tif);
+	while (pages->count > first)
+		fax_page_free(&pages->pages[--pages->count]);
+	return -1;
 }

@@ -26,7 +26,8 @@ int faxtiff_read(const char *path, struct page_list *pages, int *yres, char *err
 /*
  * Read the pages of a fax TIFF as they are stored, each page's one MMR strip unchanged, appended to
  * pages; *res gets the fax resolution (enum fax_resolution) of the first page's vertical
- * resolution. Returns 0, or -1 with a message (a page that is not one MMR strip of a sane size).
+ * resolution. Returns 0, or -1 with a message (a page that is not one MMR strip of a sane size, a
+ * damaged file), pages then as it was. Opened like faxtiff_read: bounded memory, libtiff's errors kept.
  */
 int faxtiff_read_mmr(const char *path, struct fax_page_list *pages, int *res, char *err, size_t errlen);
 /* True when every page of the TIFF at path is bilevel, 1728 wide, 204 dpi across and yres down. */

@@ -57,7 +57,7 @@ static int read_pages(const char *path, struct fax_page_list *l, int *res)
 	char err[300];
 
 	if (faxtiff_read_mmr(path, l, res, err, sizeof(err)) < 0) {
-		fprintf(stderr, "%s: %s\n", "queue_add", err);
+		fprintf(stderr, "queue_add: %s: %s\n", path, err);
 		return -1;
 	}
 	return 0;
