@@ -32,9 +32,9 @@
 #include "util/log.h"
 #include "util/xalloc.h"
 
-#define DELIVER_MAX       50 /* mails a call hands over at most */
-#define DELIVER_BUDGET    30 /* seconds after which a call claims no further mail */
-#define DELIVER_TEMP_ROW  3  /* mails in a row the relay put off: leave the rest for later */
+#define DELIVER_MAX      50 /* mails a call hands over at most */
+#define DELIVER_BUDGET   30 /* seconds after which a call claims no further mail */
+#define DELIVER_TEMP_ROW 3  /* mails in a row the relay put off: leave the rest for later */
 
 /*
  * The lease outlives the longest session: a dozen answers awaited (greeting, EHLO, STARTTLS, EHLO

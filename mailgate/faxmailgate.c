@@ -47,14 +47,11 @@ struct mailgate_main {
 /* The id of the newest received fax (0: none, or the database cannot say). */
 static int64_t mailgate_newest_fax(struct mailgate_main *m)
 {
-	struct inbound *list = NULL;
 	struct buf err = BUF_INIT;
-	size_t n = 0;
 	int64_t id = 0;
 
-	if (m->mg.q && queue_inbound_list(m->mg.q, NULL, 1, &list, &n, &err) == QUEUE_OK && n > 0)
-		id = list[0].id;
-	inbound_list_free(list, n);
+	if (m->mg.q && queue_inbound_newest(m->mg.q, &id, &err) != QUEUE_OK)
+		id = 0;
 	buf_free(&err);
 	return id;
 }

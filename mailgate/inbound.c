@@ -30,10 +30,7 @@
 
 /* Faxes mailed per round at most: the other steps (delivery above all) must not wait long. */
 #define INBOUND_BATCH 20
-/*
- * New faxes read per round to find the oldest: the list comes newest first. With more waiting
- * than this, the oldest of these go first until the backlog is smaller.
- */
+/* New faxes looked at per round at most, oldest first (faxes waiting for the directory are passed). */
 #define INBOUND_SCAN 2000
 /* Longest caller, number or station id written into a log line or an event. */
 #define INBOUND_SHOW 40
@@ -282,8 +279,8 @@ static int inbound_one(struct mailgate *mg, const struct inbound *in)
 	if (qrc == QUEUE_ERR_DATA) {
 		/* a page row the queue will not hand out: the mail goes without pages and says so */
 		log_error("fax %" PRId64 ": %s: mailed without its pages", in->id, buf_cstr(&err));
-		buf_printf(&damaged, "no pages attached (%s); the fax is kept as fax %" PRId64, buf_cstr(&err),
-		           in->id);
+		buf_printf(&damaged, "no pages attached (%s); the fax is kept as fax %" PRId64,
+		           buf_cstr(&err), in->id);
 		buf_reset(&err);
 		qrc = QUEUE_OK;
 	}
@@ -320,7 +317,7 @@ int mailgate_inbound(struct mailgate *mg)
 
 	if (!mg->q || !mg->router)
 		return 0;
-	qrc = queue_inbound_list(mg->q, "new", INBOUND_SCAN, &list, &n, &err);
+	qrc = queue_inbound_oldest(mg->q, "new", INBOUND_SCAN, &list, &n, &err);
 	if (qrc != QUEUE_OK) {
 		log_error("cannot list received faxes: %s", buf_cstr(&err));
 		buf_free(&err);
@@ -328,11 +325,10 @@ int mailgate_inbound(struct mailgate *mg)
 	}
 	buf_free(&err);
 	/*
-	 * Newest first: the oldest are at the end. Only faxes handled count towards the batch: faxes
-	 * that wait for the directory (answered at once while it is held off) must not keep the ones
-	 * the table or the catch-all can take from going.
+	 * Only faxes handled count towards the batch: faxes that wait for the directory (answered at
+	 * once while it is held off) must not keep the ones the table or the catch-all can take from going.
 	 */
-	for (size_t i = n; i-- > 0 && handled < INBOUND_BATCH;) {
+	for (size_t i = 0; i < n && handled < INBOUND_BATCH; i++) {
 		int rc = inbound_one(mg, &list[i]);
 
 		if (rc < 0) {

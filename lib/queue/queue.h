@@ -240,6 +240,11 @@ enum queue_rc queue_inbound_get(struct queue *q, int64_t id, struct inbound *out
 /* Newest first; status NULL lists all; limit 0 means no limit. */
 enum queue_rc queue_inbound_list(struct queue *q, const char *status, size_t limit, struct inbound **out,
                                  size_t *n, struct buf *err);
+/* The oldest received faxes of a status first (what mailgate works through), at most limit (> 0). */
+enum queue_rc queue_inbound_oldest(struct queue *q, const char *status, size_t limit, struct inbound **out,
+                                   size_t *n, struct buf *err);
+/* The id of the newest received fax, whatever its status; 0 when there is none. */
+enum queue_rc queue_inbound_newest(struct queue *q, int64_t *id, struct buf *err);
 /*
  * A received fax's pages in order, and *bad_rows a malloc'd array of pages->count (NULL when none);
  * QUEUE_ERR_DATA (nothing in pages) when one is damaged.
@@ -400,7 +405,8 @@ void alert_list_free(struct alert_state *a, size_t n);
 
 /*
  * Queue health for alerts and the daily summary: jobs waiting (queued or sending) and since when
- * the longest-waiting one was due (its creation, or its send_after if later; 0 when none); jobs sent and failed, and faxes received, since `since`.
+ * the longest-waiting one was due (its creation, or its send_after if later; 0 when none); jobs sent and
+ * failed, and faxes received, since `since`.
  */
 struct queue_stats {
 	long waiting;

@@ -149,6 +149,21 @@ enum queue_rc queue_inbound_list(struct queue *q, const char *status, size_t lim
 	                       inbound_free_item, (void **)out, n, err);
 }
 
+enum queue_rc queue_inbound_oldest(struct queue *q, const char *status, size_t limit, struct inbound **out,
+                                   size_t *n, struct buf *err)
+{
+	struct qparam p[] = {QP_S(status), QP_I(limit > INT64_MAX ? INT64_MAX : (int64_t)limit)};
+
+	return queue_read_list(
+	    q, "SELECT " INBOUND_COLUMNS " FROM inbound WHERE status = $1 ORDER BY id LIMIT $2", p, 2,
+	    sizeof(**out), inbound_read, inbound_free_item, (void **)out, n, err);
+}
+
+enum queue_rc queue_inbound_newest(struct queue *q, int64_t *id, struct buf *err)
+{
+	return queue_query_int(q, "SELECT COALESCE(MAX(id), 0) FROM inbound", NULL, 0, id, err);
+}
+
 enum queue_rc queue_inbound_pages(struct queue *q, int64_t id, struct fax_page_list *pages, int **bad_rows,
                                   struct buf *err)
 {

@@ -1259,6 +1259,22 @@ static void test_inbound(void **state)
 	assert_int_equal(queue_inbound_list(f->q, NULL, 1, &list, &n, &f->err), QUEUE_OK);
 	assert_int_equal(n, 1);
 	inbound_list_free(list, n);
+	/* mailgate's view: oldest first, and the newest id */
+	assert_int_equal(queue_inbound_set_status(f->q, in.id, "new", NULL, &f->err), QUEUE_OK);
+	assert_int_equal(queue_inbound_oldest(f->q, "new", 10, &list, &n, &f->err), QUEUE_OK);
+	assert_int_equal(n, 2);
+	assert_int_equal(list[0].id, in.id);
+	assert_int_equal(list[1].id, in2.id);
+	inbound_list_free(list, n);
+	assert_int_equal(queue_inbound_oldest(f->q, "new", 1, &list, &n, &f->err), QUEUE_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(list[0].id, in.id);
+	inbound_list_free(list, n);
+	int64_t newest = 0;
+	assert_int_equal(queue_inbound_newest(f->q, &newest, &f->err), QUEUE_OK);
+	assert_int_equal(newest, in2.id);
+	assert_int_equal(queue_inbound_set_status(f->q, in.id, "delivered", "to fax@example.com", &f->err),
+	                 QUEUE_OK);
 
 	/* all or nothing: a page the database refuses stores no fax */
 	l.pages[2].height = 0;
