@@ -56,7 +56,6 @@ int faxctl_events(struct faxctl *ctl, int argc, char **argv)
 	                                     {NULL, 0, NULL, 0}};
 	bool json = false, unhandled = false;
 	long limit = 0;
-	char *end;
 	int c;
 
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -68,11 +67,8 @@ int faxctl_events(struct faxctl *ctl, int argc, char **argv)
 			unhandled = true;
 			break;
 		case 'l':
-			limit = strtol(optarg, &end, 10);
-			if (*optarg == '\0' || *end != '\0' || limit < 0 || limit > 1000000) {
-				fprintf(stderr, "faxctl: --limit takes 0 (all) to 1000000\n");
+			if (faxctl_parse_limit(optarg, &limit) < 0)
 				return FAXCTL_USAGE;
-			}
 			break;
 		default:
 			fputs(EVENTS_USAGE, stderr);

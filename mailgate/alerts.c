@@ -22,6 +22,7 @@
 #include "fax/notify.h"
 #include "mailgate.h"
 #include "mailout/mailout.h"
+#include "policy/words.h"
 #include "smtp/smtp.h"
 #include "util/log.h"
 #include "util/xalloc.h"
@@ -97,16 +98,13 @@ struct alerts_to {
 
 static void alerts_to_get(const struct conf *conf, struct alerts_to *to)
 {
-	const char *p = conf->alert_to ? conf->alert_to : "";
+	const char *p = conf->alert_to, *w;
+	size_t len;
 
 	memset(to, 0, sizeof(*to));
-	for (;;) {
-		p += strspn(p, ", \t");
-		size_t len = strcspn(p, ", \t");
-		if (len == 0)
-			break;
-		char *a = xstrndup(p, len);
-		p += len;
+	while (words_next(&p, &w, &len)) {
+		char *a = xstrndup(w, len);
+
 		if (!notify_address_ok(a)) {
 			log_warning("alert_to: \"%s\" is not a mail address, left out", a);
 			free(a);

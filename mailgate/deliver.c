@@ -28,6 +28,7 @@
 #include <time.h>
 
 #include "mailgate.h"
+#include "policy/words.h"
 #include "smtp/smtp.h"
 #include "util/log.h"
 #include "util/xalloc.h"
@@ -71,25 +72,19 @@ static int64_t deliver_now(const struct mailgate *mg)
  */
 static char **deliver_words(const char *s, size_t *n)
 {
-	char **w = NULL;
-	size_t cap = 0;
+	char **v = NULL;
+	const char *w;
+	size_t cap = 0, len;
 
 	*n = 0;
-	while (s && *s) {
-		size_t len;
-
-		s += strspn(s, " \t,");
-		len = strcspn(s, " \t,");
-		if (len == 0)
-			break;
+	while (words_next(&s, &w, &len)) {
 		if (*n == cap) {
 			cap = cap ? cap * 2 : 4;
-			w = xreallocarray(w, cap, sizeof(*w));
+			v = xreallocarray(v, cap, sizeof(*v));
 		}
-		w[(*n)++] = xstrndup(s, len);
-		s += len;
+		v[(*n)++] = xstrndup(w, len);
 	}
-	return w;
+	return v;
 }
 
 static void deliver_words_free(char **w, size_t n)

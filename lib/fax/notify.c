@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "fax/outcome.h"
+#include "policy/words.h"
 
 int notify_parse(const char *words)
 {
@@ -34,20 +35,16 @@ int notify_parse(const char *words)
 
 	if (p == NULL)
 		return -1;
-	for (;;) {
-		size_t len, i;
+	const char *w;
+	size_t len, i;
 
-		p += strspn(p, ", \t");
-		len = strcspn(p, ", \t");
-		if (len == 0)
-			break;
+	while (words_next(&p, &w, &len)) {
 		for (i = 0; i < sizeof(known) / sizeof(known[0]); i++)
-			if (strlen(known[i].word) == len && strncasecmp(p, known[i].word, len) == 0)
+			if (strlen(known[i].word) == len && strncasecmp(w, known[i].word, len) == 0)
 				break;
 		if (i == sizeof(known) / sizeof(known[0]))
 			return -1;
 		flags |= known[i].flag;
-		p += len;
 	}
 	if (flags == 0 || ((flags & NOTIFY_NEVER) && flags != NOTIFY_NEVER))
 		return -1;
