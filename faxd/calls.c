@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "faxd.h"
+#include "policy/words.h"
 #include "util/log.h"
 #include "util/xalloc.h"
 
@@ -107,7 +108,10 @@ bool call_start_send(struct faxd *fd, struct faxd_line *l, struct job *j)
 	           (size_t)l->job.pages);
 	/* Our number as caller id: the first of the numbers this server answers, if any. */
 	char caller[32] = "";
-	sscanf(conf->line_numbers, "%31[^ ,]", caller);
+	const char *cur = conf->line_numbers, *w;
+	size_t len;
+	if (words_next(&cur, &w, &len) && len < sizeof(caller))
+		memcpy(caller, w, len);
 	if (line_dial(fd->lines_drv, l->index, l->job.dial, caller) < 0) {
 		log_error("line %s cannot dial", l->name);
 		return call_not_started(fd, l, FAX_LINE);
@@ -226,12 +230,11 @@ static void call_incoming(struct faxd *fd, struct faxd_line *l, const struct lin
 	struct buf err = BUF_INIT;
 	bool ours = !conf->line_numbers[0];
 
-	if (!ours) {
-		char *list = xstrdup(conf->line_numbers), *save = NULL;
-		for (char *t = strtok_r(list, " ,", &save); t && !ours; t = strtok_r(NULL, " ,", &save))
-			ours = strcmp(t, ev->called) == 0;
-		free(list);
-	}
+	/* the list as the line driver announces it (words_next: commas and blanks, tabs too) */
+	const char *cur = conf->line_numbers, *w;
+	size_t len;
+	while (!ours && words_next(&cur, &w, &len))
+		ours = strlen(ev->called) == len && memcmp(w, ev->called, len) == 0;
 	if (l->state != CALL_IDLE || fd->stopping || !ours || l->out_of_service) {
 		log_notice("line %s: call from %s to %s refused (%s)", l->name, ev->caller, ev->called,
 		           l->state != CALL_IDLE ? "line busy"
