@@ -94,6 +94,7 @@ bool call_start_send(struct faxd *fd, struct faxd_line *l, struct job *j)
 	};
 	if (p.first_page < 0 || (size_t)p.first_page >= pages.count)
 		p.first_page = 0;
+	l->first_page = p.first_page; /* what finish_send counts the confirmed pages from */
 	l->fs = faxsession_new(&p, &err);
 	free(header);
 	fax_page_list_free(&pages);

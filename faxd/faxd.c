@@ -246,15 +246,13 @@ static int faxd_open(struct faxd *fd)
 {
 	struct buf err = BUF_INIT;
 
-	if (fd->conf.faxd_name[0])
-		snprintf(fd->owner, sizeof(fd->owner), "%s", fd->conf.faxd_name);
-	else if (gethostname(fd->owner, sizeof(fd->owner) - 1) < 0)
-		snprintf(fd->owner, sizeof(fd->owner), "faxd");
 	if (queue_open(&fd->conf, &fd->q, &err) != QUEUE_OK) {
 		log_error("cannot open the queue: %s", buf_cstr(&err));
 		buf_free(&err);
 		return -1;
 	}
+	/* the one name of this server (faxd_name, else the host name): leases, attempts, events alike */
+	snprintf(fd->owner, sizeof(fd->owner), "%s", queue_server_name(fd->q));
 	if (faxd_connect(fd) < 0)
 		return -1;
 	fd->nlines = line_count(fd->lines_drv);

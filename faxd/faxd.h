@@ -31,10 +31,11 @@ struct faxd_line {
 	int index;
 	char name[16]; /* "sim0" */
 	enum call_state state;
-	struct job job;         /* CALL_DIALING/SENDING: the claimed job */
-	struct faxsession *fs;  /* CALL_SENDING/RECEIVING (made at claim time for sending) */
-	bool ended_by_line;     /* the far end or the network hung up */
-	time_t started;         /* call start */
+	struct job job;        /* CALL_DIALING/SENDING: the claimed job */
+	int first_page;        /* CALL_DIALING/SENDING: the first page this call sends (0-based) */
+	struct faxsession *fs; /* CALL_SENDING/RECEIVING (made at claim time for sending) */
+	bool ended_by_line;    /* the far end or the network hung up */
+	time_t started;        /* call start */
 	time_t last_renew;
 	unsigned long progress; /* faxsession_progress at last_progress */
 	time_t last_progress;

@@ -75,7 +75,7 @@ void finish_send(struct faxd *fd, struct faxd_line *l, enum fax_outcome o, const
 	enum job_status status = JOB_QUEUED;
 	int64_t next = now;
 	int attempts = l->job.attempts + 1;
-	int first = conf->retry_skip_confirmed ? l->job.pages_done : 0;
+	int first = l->first_page; /* as the call started, whatever a reload changed since */
 	int done = first + (r ? r->pages_confirmed : 0);
 	enum fax_next what = info->next;
 
