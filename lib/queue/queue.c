@@ -333,6 +333,23 @@ enum queue_rc queue_end_own(struct queue *q, bool own, enum queue_rc rc, struct 
 	return rc;
 }
 
+enum queue_rc queue_exec_count(struct queue *q, const char *sql, const struct qparam *p, size_t np,
+                               long *count, struct buf *err)
+{
+	struct queue_rows *r;
+	enum queue_rc rc;
+	bool row = true;
+
+	*count = 0;
+	rc = q->ops->query(q, sql, p, np, &r, err);
+	if (rc != QUEUE_OK)
+		return rc;
+	while ((rc = q->ops->step(r, &row, err)) == QUEUE_OK && row)
+		(*count)++;
+	q->ops->rows_free(r);
+	return rc;
+}
+
 enum queue_rc queue_query_int(struct queue *q, const char *sql, const struct qparam *p, size_t np, int64_t *v,
                               struct buf *err)
 {

@@ -186,19 +186,9 @@ enum queue_rc queue_job_replace_pages(struct queue *q, int64_t id, const char *o
 enum queue_rc queue_release_owner(struct queue *q, const char *owner, long *released, struct buf *err)
 {
 	struct qparam p[] = {QP_S(owner ? owner : "")};
-	struct queue_rows *r;
-	enum queue_rc rc;
-	bool row;
 
-	*released = 0;
-	rc = q->ops->query(q,
-	                   "UPDATE jobs SET status = 'queued', lease_owner = NULL, lease_expiry = 0 "
-	                   "WHERE status = 'sending' AND lease_owner = $1 RETURNING id",
-	                   p, 1, &r, err);
-	if (rc != QUEUE_OK)
-		return rc;
-	while ((rc = q->ops->step(r, &row, err)) == QUEUE_OK && row)
-		(*released)++;
-	q->ops->rows_free(r);
-	return rc;
+	return queue_exec_count(q,
+	                        "UPDATE jobs SET status = 'queued', lease_owner = NULL, lease_expiry = 0 "
+	                        "WHERE status = 'sending' AND lease_owner = $1 RETURNING id",
+	                        p, 1, released, err);
 }

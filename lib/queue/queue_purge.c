@@ -11,23 +11,13 @@
 #include "queue/queue_store.h"
 #include "util/log.h"
 
-/* Run a DELETE or UPDATE ... RETURNING and count the rows it returned. */
+/* Rows a purge statement with one cut-off time deleted or archived. */
 static enum queue_rc purge_count(struct queue *q, const char *sql, int64_t cutoff, long *count,
                                  struct buf *err)
 {
 	struct qparam p[] = {QP_I(cutoff)};
-	struct queue_rows *r;
-	enum queue_rc rc;
-	bool row = true;
 
-	*count = 0;
-	rc = q->ops->query(q, sql, p, 1, &r, err);
-	if (rc != QUEUE_OK)
-		return rc;
-	while ((rc = q->ops->step(r, &row, err)) == QUEUE_OK && row)
-		(*count)++;
-	q->ops->rows_free(r);
-	return rc;
+	return queue_exec_count(q, sql, p, 1, count, err);
 }
 
 enum queue_rc queue_purge(struct queue *q, int64_t now, long archive_days, long purge_days,

@@ -98,6 +98,9 @@ extern const struct queue_ops queue_pg_ops;
 /* Run a statement and drop its rows. */
 enum queue_rc queue_exec(struct queue *q, const char *sql, const struct qparam *p, size_t np,
                          struct buf *err);
+/* Run a DELETE or UPDATE ... RETURNING and count the rows it returned. */
+enum queue_rc queue_exec_count(struct queue *q, const char *sql, const struct qparam *p, size_t np,
+                               long *count, struct buf *err);
 /* Run a statement that yields one integer (first column of the first row; 0 when no row). */
 enum queue_rc queue_query_int(struct queue *q, const char *sql, const struct qparam *p, size_t np, int64_t *v,
                               struct buf *err);
