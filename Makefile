@@ -25,7 +25,7 @@ CXX        ?= c++
 OPT        ?= -O2
 SAN        ?=
 PKGS        = libtiff-4 libmagic uchardet libzip spandsp pangocairo cairo glib-2.0 sqlite3 libpq gmime-3.0 \
-              ldap lber milter libytnef libesmtp-1.0 openssl
+              ldap lber milter libytnef libesmtp-1.0 openssl sofia-sip-ua
 MUPDF_LIBS  = -lmupdf -lmupdf-third -lz -ljpeg -lopenjp2 -ljbig2dec -lfreetype -lharfbuzz -lgumbo -lmujs
 
 CPPFLAGS   += -Ilib -D_GNU_SOURCE \

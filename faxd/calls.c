@@ -113,7 +113,7 @@ bool call_start_send(struct faxd *fd, struct faxd_line *l, struct job *j)
 	size_t len;
 	if (words_next(&cur, &w, &len) && len < sizeof(caller))
 		memcpy(caller, w, len);
-	if (line_dial(fd->lines_drv, l->index, l->job.dial, caller) < 0) {
+	if (line_dial(fd->lines_drv, l->index, l->job.dial, caller, LINE_MEDIA_TRY) < 0) {
 		log_error("line %s cannot dial", l->name);
 		return call_not_started(fd, l, FAX_LINE);
 	}

@@ -150,6 +150,21 @@ struct conf {
 	int sim_timing;
 	int sim_law;
 
+	/* SIP trunks (line_driver = sip) */
+	char *sip_listen;
+	char *sip_media_address;
+	long sip_rtp_port_min;
+	long sip_rtp_port_max;
+	char *sip_trunks;
+	long sip_jitter_ms;
+	long sip_ring_timeout;
+	long sip_session_expires;
+	bool sip_t38;
+	long sip_t38_timeout;
+	long sip_t38_redundancy;
+	long sip_t38_max_datagram;
+	long sip_media_memory;
+
 	/* mailgate: received faxes to mail */
 	char *inbound_routes;
 	bool inbound_ldap;

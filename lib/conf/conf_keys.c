@@ -189,6 +189,34 @@ const struct cfg_key conf_keys[] = {
       "Simulated audio in real time (20 ms ticks) or as fast as the CPU allows (tests)."),
     K(sim_law, CFG_ENUM, "alaw", 0, 0, "ulaw|alaw", "G.711 companding of the simulated network."),
 
+    K(sip_listen, CFG_STRING, "0.0.0.0:5060", 0, 0, NULL,
+      "Address and UDP port faxd takes SIP on (line_driver = sip), IPv4 ADDRESS:PORT."),
+    K(sip_media_address, CFG_STRING, "", 0, 0, NULL,
+      "IPv4 address put in SDP for RTP and T.38; empty: the sip_listen address, or the address the "
+      "route to the trunk leaves from when that is 0.0.0.0."),
+    K(sip_rtp_port_min, CFG_INT, "16384", 1024, 65535, NULL, "Lowest UDP port for RTP and T.38 (UDPTL)."),
+    K(sip_rtp_port_max, CFG_INT, "32767", 1024, 65535, NULL, "Highest UDP port for RTP and T.38 (UDPTL)."),
+    K(sip_trunks, CFG_LIST, "", 0, 0, NULL,
+      "SIP trunks, one word each: NAME:host=H[:PORT];registrar=H;user=U;auth_user=U;password_file=P;"
+      "domain=D;channels=N;caller_id=NUMBER;prefix=DIGITS;codecs=t38/pcma/pcmu;expires=SECONDS (see "
+      "docs/sip.md); calls go out through the first with a free channel."),
+    K(sip_jitter_ms, CFG_INT, "60", 20, 500, NULL,
+      "Jitter buffer of received G.711 audio, in milliseconds of fixed playout delay."),
+    K(sip_ring_timeout, CFG_DURATION, "60s", 5, 600, NULL, "An outgoing call not answered this long is no answer."),
+    K(sip_session_expires, CFG_DURATION, "1800s", 90, 86400, NULL,
+      "Session timer (RFC 4028) asked for; the session is refreshed at half of it."),
+    K(sip_t38, CFG_BOOL, "yes", 0, 0, NULL,
+      "Switch calls to T.38 by re-INVITE when a fax tone is heard and accept the far end's T.38 offers; "
+      "no: G.711 only."),
+    K(sip_t38_timeout, CFG_DURATION, "6s", 1, 60, NULL,
+      "How long a T.38 re-INVITE may go unanswered before the call goes on in G.711."),
+    K(sip_t38_redundancy, CFG_INT, "3", 0, 8, NULL,
+      "Earlier T.38 packets repeated in each UDPTL datagram, so that lost datagrams are recovered."),
+    K(sip_t38_max_datagram, CFG_INT, "400", 100, 1400, NULL,
+      "Largest UDPTL datagram we take (T38FaxMaxDatagram announced)."),
+    K(sip_media_memory, CFG_DURATION, "30d", 0, 3650L * 86400, NULL,
+      "How long what worked with a destination (T.38 or G.711 only) is remembered; 0: forever."),
+
     K(inbound_routes, CFG_LIST, "", 0, 0, NULL,
       "Fixed routes for received faxes, tried before the directory: words NUMBER=address or "
       "sub:SUBADDRESS=address; NUMBER is the number called in any form, or its last digits; repeat a "

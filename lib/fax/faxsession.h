@@ -53,6 +53,20 @@ struct faxsession_result {
 
 struct faxsession;
 
+/*
+ * T.38: the far end switched the call to T.38 (the line says so). IFP packets the session sends
+ * go to this function, with how many times spandsp wants each sent (indicators are repeated);
+ * the transport (UDPTL) adds sequence numbers and redundancy. Return 0, or -1 when it was lost.
+ */
+typedef int (*faxsession_ifp_fn)(void *user, const uint8_t *ifp, int len, int count);
+
+struct faxsession_t38 {
+	int version;      /* T38FaxVersion agreed (0..3) */
+	int max_bitrate;  /* T38MaxBitRate (bit/s), 0 unknown */
+	bool transferred_tcf; /* T38FaxRateManagement: transferredTCF (else localTCF) */
+	bool fill_bit_removal;
+};
+
 /* NULL with the reason in err (e.g. no pages, cannot write the temporary TIFF). */
 struct faxsession *faxsession_new(const struct faxsession_params *p, struct buf *err);
 /*
@@ -65,6 +79,21 @@ bool faxsession_audio(struct faxsession *s, const int16_t *in, int16_t *out, int
  * once a second while a page's image is in flight): for the watchdog. A call spandsp cannot end
  * (loud noise) leaves it still.
  */
+/*
+ * Go on in T.38: the audio modems stop and T.30 continues (or starts again, when the switch came
+ * after T.30 had begun) over IFP packets. Pages confirmed before the switch stay counted and are
+ * not sent again. 0, or -1 with the reason in err; afterwards faxsession_audio must not be called.
+ */
+int faxsession_t38_start(struct faxsession *s, const struct faxsession_t38 *p, faxsession_ifp_fn fn,
+                         void *user, struct buf *err);
+bool faxsession_is_t38(const struct faxsession *s);
+/* An IFP packet received, in order, with its UDPTL sequence number (a gap means packets lost). */
+void faxsession_t38_rx(struct faxsession *s, const uint8_t *ifp, int len, uint16_t seq);
+/*
+ * Time passes in T.38: n samples (8 kHz) since the last call, normally 160 every 20 ms; spandsp
+ * sends its packets from here. Returns true while the call goes on, false once T.30 has finished.
+ */
+bool faxsession_t38_tick(struct faxsession *s, int n);
 unsigned long faxsession_progress(const struct faxsession *s);
 /* End the call now (cancel, watchdog, hang-up by the line): T.30 stops, result says so. */
 void faxsession_terminate(struct faxsession *s);

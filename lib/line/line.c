@@ -11,8 +11,7 @@ struct line_driver *line_open(const struct conf *conf, struct buf *err)
 	case CONF_LINE_SIM:
 		return line_sim_open(conf, err);
 	case CONF_LINE_SIP:
-		buf_puts(err, "line_driver = sip: SIP lines are not in this release");
-		return NULL;
+		return line_sip_open(conf, err);
 	default:
 		buf_printf(err, "unknown line_driver %d", conf->line_driver);
 		return NULL;
@@ -40,9 +39,9 @@ static bool line_valid(const struct line_driver *d, int line)
 	return line >= 0 && line < d->count;
 }
 
-int line_dial(struct line_driver *d, int line, const char *dial, const char *caller_id)
+int line_dial(struct line_driver *d, int line, const char *dial, const char *caller_id, enum line_media media)
 {
-	return line_valid(d, line) ? d->ops->dial(d, line, dial, caller_id ? caller_id : "") : -1;
+	return line_valid(d, line) ? d->ops->dial(d, line, dial, caller_id ? caller_id : "", media) : -1;
 }
 
 int line_answer(struct line_driver *d, int line)
@@ -60,6 +59,13 @@ int line_send_audio(struct line_driver *d, int line, const int16_t *samples, int
 	if (!line_valid(d, line) || n < 1 || n > LINE_MAX_BLOCK)
 		return -1;
 	return d->ops->send_audio(d, line, samples, n);
+}
+
+int line_send_ifp(struct line_driver *d, int line, const uint8_t *ifp, int len, int count)
+{
+	if (!line_valid(d, line) || !d->ops->send_ifp || len < 1 || len > LINE_MAX_IFP)
+		return -1;
+	return d->ops->send_ifp(d, line, ifp, len, count < 1 ? 1 : count);
 }
 
 int line_count(const struct line_driver *d)

@@ -9,16 +9,24 @@
  * line_send_audio() of the same length, at once. In real time a block arrives every 20 ms; unpaced,
  * the next block arrives as soon as the answer is in, so a call of minutes takes seconds. G.711
  * companding is the driver's business.
+ *
+ * A SIP line may switch a call to T.38 (LINE_EV_T38). From then on the call carries fax packets
+ * instead of audio: no more AUDIO events, but an IFP event for every packet received (in order,
+ * losses already recovered where the redundancy allowed) and a TICK every 20 ms for T.30's timers;
+ * packets go out with line_send_ifp. When the far end refuses T.38 the call goes on in audio and
+ * LINE_EV_T38_REFUSED says so, so that faxd remembers it for that destination.
  */
 #ifndef FAXGATE_LINE_LINE_H
 #define FAXGATE_LINE_LINE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "conf/conf.h"
 #include "util/buf.h"
 
 #define LINE_MAX_BLOCK 480 /* most samples in one audio block (60 ms) */
+#define LINE_MAX_IFP   512 /* largest T.38 IFP packet */
 
 enum line_event_type {
 	LINE_EV_NONE = 0,
@@ -33,6 +41,25 @@ enum line_event_type {
 	LINE_EV_AUDIO,      /* a block of received audio: answer with line_send_audio */
 	LINE_EV_DOWN,       /* the line (or the whole driver) lost its network */
 	LINE_EV_UP,         /* ... and has it again */
+	LINE_EV_FORBIDDEN,  /* the network refuses to place this call (SIP 403) */
+	LINE_EV_T38,        /* the call carries T.38 from now on: t38 filled in */
+	LINE_EV_T38_REFUSED, /* the far end refused T.38: the call goes on in audio */
+	LINE_EV_IFP,        /* a T.38 IFP packet received: ifp, ifp_len, seq */
+	LINE_EV_TICK,       /* T.38: nsamples of time passed (8 kHz), nothing to answer */
+};
+
+/* How a SIP call should try T.38 (what faxd remembers of the destination); sim lines ignore it. */
+enum line_media {
+	LINE_MEDIA_TRY = 0,     /* audio, switch to T.38 when a fax tone is heard */
+	LINE_MEDIA_T38_AT_ONCE, /* T.38 worked before: ask for it as soon as the call is answered */
+	LINE_MEDIA_G711,        /* T.38 was refused before: stay in audio */
+};
+
+struct line_t38 {
+	int version;
+	int max_bitrate; /* bit/s, 0 unknown */
+	bool transferred_tcf;
+	bool fill_bit_removal;
 };
 
 struct line_event {
@@ -41,8 +68,12 @@ struct line_event {
 	char caller[32];      /* INCOMING: caller id as the network gave it ("" unknown) */
 	char called[32];      /* INCOMING: the number dialled (DID) */
 	char subaddress[21];  /* INCOMING: T.33 sub-address, "" none */
-	int nsamples;         /* AUDIO */
+	int nsamples;         /* AUDIO, TICK */
 	int16_t samples[LINE_MAX_BLOCK];
+	struct line_t38 t38;  /* T38 */
+	int ifp_len;          /* IFP */
+	uint16_t seq;
+	uint8_t ifp[LINE_MAX_IFP];
 };
 
 struct line_driver;
@@ -60,7 +91,7 @@ int line_fd(const struct line_driver *d);
  */
 int line_next_event(struct line_driver *d, struct line_event *ev);
 /* Place a call; the outcome comes as events. caller_id may be "". -1 when the line is not idle. */
-int line_dial(struct line_driver *d, int line, const char *dial, const char *caller_id);
+int line_dial(struct line_driver *d, int line, const char *dial, const char *caller_id, enum line_media media);
 /* Answer an INCOMING call. */
 int line_answer(struct line_driver *d, int line);
 /*
@@ -74,6 +105,11 @@ int line_hangup(struct line_driver *d, int line);
  * Answers may be held back and written together once no further event is waiting.
  */
 int line_send_audio(struct line_driver *d, int line, const int16_t *samples, int n);
+/*
+ * Send a T.38 IFP packet on a line in T.38 (count: how many times spandsp asks for it; the driver
+ * may send it that often or rely on redundancy). -1 when the line is not in T.38.
+ */
+int line_send_ifp(struct line_driver *d, int line, const uint8_t *ifp, int len, int count);
 /* Number of lines the driver has. */
 int line_count(const struct line_driver *d);
 

@@ -282,11 +282,13 @@ static int lsim_next_event(struct line_driver *d, struct line_event *ev)
 	return lsim_dying(s, ev);
 }
 
-static int lsim_dial(struct line_driver *d, int line, const char *dial, const char *caller_id)
+static int lsim_dial(struct line_driver *d, int line, const char *dial, const char *caller_id,
+                     enum line_media media)
 {
 	struct line_sim *s = (struct line_sim *)d;
 	struct lsim_line *l = &s->lines[line];
 	const char *f[2] = {dial, caller_id};
+	(void)media; /* the simulated network carries audio only */
 
 	if (s->gone || l->state != LSIM_IDLE)
 		return -1;

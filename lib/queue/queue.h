@@ -415,6 +415,18 @@ struct queue_stats {
 };
 enum queue_rc queue_stats(struct queue *q, int64_t since, struct queue_stats *out, struct buf *err);
 
+/*
+ * What worked with a destination over SIP (schema 004, table media): T.38 taken or refused, so the
+ * next call to that number chooses right. Shared by every server of the queue.
+ */
+enum media_memory { MEDIA_UNKNOWN = 0, MEDIA_T38_WORKS = 1, MEDIA_G711_ONLY = 2 };
+/* MEDIA_UNKNOWN when there is no row (or it is older than max_age seconds; 0: any age). */
+enum queue_rc queue_media_get(struct queue *q, const char *number, int64_t now, long max_age,
+                              enum media_memory *out, struct buf *err);
+/* Insert or replace the row of number. */
+enum queue_rc queue_media_put(struct queue *q, const char *number, enum media_memory m, int64_t now,
+                              struct buf *err);
+
 /* The name this connection writes as server (faxd_name, else the host name). */
 const char *queue_server_name(const struct queue *q);
 

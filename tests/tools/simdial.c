@@ -275,7 +275,7 @@ int main(int argc, char **argv)
 	sd_tx_file = answer ? NULL : argv[optind + 1];
 	if (!answer)
 		for (int i = 0; i < ncalls; i++) {
-			if (line_dial(d, i, argv[optind], caller) < 0)
+			if (line_dial(d, i, argv[optind], caller, LINE_MEDIA_TRY) < 0)
 				log_fatal("cannot dial on line %d", i);
 		}
 	for (;;) {
