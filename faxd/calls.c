@@ -113,7 +113,7 @@ bool call_start_send(struct faxd *fd, struct faxd_line *l, struct job *j)
 	size_t len;
 	if (words_next(&cur, &w, &len) && len < sizeof(caller))
 		memcpy(caller, w, len);
-	if (line_dial(fd->lines_drv, l->index, l->job.dial, caller, LINE_MEDIA_TRY) < 0) {
+	if (line_dial(fd->lines_drv, l->index, l->job.dial, caller, media_hint(fd, l)) < 0) {
 		log_error("line %s cannot dial", l->name);
 		return call_not_started(fd, l, FAX_LINE);
 	}
@@ -185,7 +185,21 @@ static void call_reset(struct faxd_line *l)
 	inbound_free(&l->in);
 	memset(&l->in, 0, sizeof(l->in));
 	l->state = CALL_IDLE;
+	l->t38 = false;
 	log_context_clear();
+}
+
+void call_t30_done(struct faxd *fd, struct faxd_line *l)
+{
+	bool tx;
+
+	call_context(l);
+	call_hangup(fd, l);
+	tx = call_tx_begin(fd, l);
+	call_conclude(fd, l, FAX_OK);
+	call_reset(l);
+	health_publish(fd, l);
+	call_tx_end(fd, tx);
 }
 
 void call_abort(struct faxd *fd, struct faxd_line *l, enum fax_outcome why)
@@ -293,25 +307,18 @@ void call_event(struct faxd *fd, struct faxd_line *l, const struct line_event *e
 	int16_t out[LINE_MAX_BLOCK];
 	bool tx;
 
-	if (ev->type != LINE_EV_AUDIO)
+	if (ev->type != LINE_EV_AUDIO && ev->type != LINE_EV_IFP && ev->type != LINE_EV_TICK)
 		call_context(l);
 
 	switch (ev->type) {
 	case LINE_EV_AUDIO:
 		if (ev->nsamples <= 0 || ev->nsamples > LINE_MAX_BLOCK)
 			return;
-		if ((l->state == CALL_SENDING || l->state == CALL_RECEIVING) && l->fs) {
+		if ((l->state == CALL_SENDING || l->state == CALL_RECEIVING) && l->fs && !faxsession_is_t38(l->fs)) {
 			bool going = faxsession_audio(l->fs, ev->samples, out, ev->nsamples);
 			line_send_audio(fd->lines_drv, l->index, out, ev->nsamples);
-			if (!going) {
-				call_context(l);
-				call_hangup(fd, l);
-				tx = call_tx_begin(fd, l);
-				call_conclude(fd, l, FAX_OK);
-				call_reset(l);
-				health_publish(fd, l);
-				call_tx_end(fd, tx);
-			}
+			if (!going)
+				call_t30_done(fd, l);
 		} else {
 			line_send_audio(fd->lines_drv, l->index, silence, ev->nsamples);
 		}
@@ -352,6 +359,12 @@ void call_event(struct faxd *fd, struct faxd_line *l, const struct line_event *e
 		break;
 	case LINE_EV_INCOMING:
 		call_incoming(fd, l, ev);
+		break;
+	case LINE_EV_T38:
+	case LINE_EV_T38_REFUSED:
+	case LINE_EV_IFP:
+	case LINE_EV_TICK:
+		media_event(fd, l, ev);
 		break;
 	case LINE_EV_DOWN:
 		if (l->state != CALL_IDLE)

@@ -258,6 +258,7 @@ static int faxd_open(struct faxd *fd)
 	fd->nlines = line_count(fd->lines_drv);
 	fd->lines = xcalloc((size_t)fd->nlines, sizeof(*fd->lines));
 	for (int i = 0; i < fd->nlines; i++) {
+		fd->lines[i].daemon = fd;
 		fd->lines[i].index = i;
 		snprintf(fd->lines[i].name, sizeof(fd->lines[i].name), "%s%d",
 		         fd->conf.line_driver == CONF_LINE_SIM ? "sim" : "sip", i);

@@ -27,7 +27,10 @@ enum call_state {
 	CALL_RECEIVING, /* incoming: answered, T.30 running */
 };
 
+struct faxd;
+
 struct faxd_line {
+	struct faxd *daemon; /* for the T.38 packet sender */
 	int index;
 	char name[16]; /* "sim0" */
 	enum call_state state;
@@ -40,6 +43,7 @@ struct faxd_line {
 	unsigned long progress; /* faxsession_progress at last_progress */
 	time_t last_progress;
 	struct inbound in; /* CALL_RECEIVING: caller, called, subaddress */
+	bool t38;          /* the call went on in T.38 */
 
 	/* health */
 	bool out_of_service;
@@ -70,6 +74,8 @@ void call_context(const struct faxd_line *l);
 void call_event(struct faxd *fd, struct faxd_line *l, const struct line_event *ev);
 /* Start sending a claimed job on an idle line; false when it could not start (the job is released). */
 bool call_start_send(struct faxd *fd, struct faxd_line *l, struct job *j);
+/* T.30 has finished on its own: hang up and store the result. */
+void call_t30_done(struct faxd *fd, struct faxd_line *l);
 /* End the call now (cancel, watchdog, shutdown), with this outcome. */
 void call_abort(struct faxd *fd, struct faxd_line *l, enum fax_outcome why);
 /* Shutdown: hang up; a sending call's job is left to faxd_reclaim_own (no attempt counted). */
@@ -78,6 +84,10 @@ void call_release(struct faxd *fd, struct faxd_line *l);
 void call_tick(struct faxd *fd, struct faxd_line *l, time_t now);
 /* Once a second: renew the leases that are due, all in one transaction (cancel and hold end the call). */
 void calls_renew(struct faxd *fd, time_t now);
+
+/* media.c: T.38 on SIP lines, and what worked with each destination */
+enum line_media media_hint(struct faxd *fd, const struct faxd_line *l);
+void media_event(struct faxd *fd, struct faxd_line *l, const struct line_event *ev);
 
 /* finish.c: what an ended call leaves in the queue */
 void finish_send(struct faxd *fd, struct faxd_line *l, enum fax_outcome o, const struct faxsession_result *r);

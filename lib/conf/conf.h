@@ -22,6 +22,7 @@ enum conf_ldap_type { CONF_LDAP_AD, CONF_LDAP_DOMINO, CONF_LDAP_GENERIC };
 enum conf_line_driver { CONF_LINE_SIM, CONF_LINE_SIP };
 enum conf_sim_timing { CONF_SIM_UNPACED, CONF_SIM_REALTIME };
 enum conf_sim_law { CONF_LAW_ULAW, CONF_LAW_ALAW };
+enum conf_sip_refresh { CONF_REFRESH_UPDATE, CONF_REFRESH_INVITE };
 enum conf_starttls { CONF_TLS_NO, CONF_TLS_TRY, CONF_TLS_REQUIRE };
 
 struct conf {
@@ -159,6 +160,7 @@ struct conf {
 	long sip_jitter_ms;
 	long sip_ring_timeout;
 	long sip_session_expires;
+	int sip_refresh;
 	bool sip_t38;
 	long sip_t38_timeout;
 	long sip_t38_redundancy;

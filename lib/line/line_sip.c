@@ -1,11 +1,544 @@
 /*
- * line_sip.c - faxd's lines over SIP trunks (being written: see docs/sip.md).
+ * line_sip.c - faxd's lines over SIP trunks: the driver's entry points, the 20 ms clock and the
+ * media (G.711 over RTP, T.38 over UDPTL). Signalling is in line_sip_call.c.
+ *
+ * The clock is a timerfd: faxd polls it as the driver's descriptor. Each expiry is one tick: sofia
+ * runs without waiting, every call's socket is read, and then, call by call, faxd gets its media
+ * events. An audio call gets one AUDIO block (from the jitter buffer) that faxd answers at once;
+ * that answer is sent as one RTP packet, and how late it leaves after the tick was due is measured.
+ * A T.38 call gets the IFP packets that arrived, in order, then a TICK.
  */
-#include "line/line_int.h"
+#include "line/line_sip_int.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <spandsp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/timerfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "util/log.h"
+#include "util/xalloc.h"
+
+#define LSIP_TICK_NS    20000000LL
+#define LSIP_BLOCK      160
+#define LSIP_MAX_LATE   3 /* ticks made up in one go when faxd fell behind */
+#define LSIP_MAX_PEND   100000
+#define LSIP_RX_PER_TICK 64 /* datagrams read per call and tick: a flood cannot starve the others */
+
+static int64_t lsip_mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+int64_t lsip_now_ms(void)
+{
+	return lsip_mono_ns() / 1000000;
+}
+
+struct line_event *lsip_push(struct line_sip *s, enum line_event_type type, int line)
+{
+	struct line_event *ev;
+
+	if (s->pend_count == s->pend_cap) {
+		int ncap = s->pend_cap ? s->pend_cap * 2 : 64;
+		struct lsip_pending *n;
+		if (ncap > LSIP_MAX_PEND) {
+			log_error("SIP: %d events not taken by faxd: dropping", s->pend_count);
+			ncap = s->pend_cap;
+		}
+		n = xcalloc((size_t)ncap, sizeof(*n));
+		for (int i = 0; i < s->pend_count; i++)
+			n[i] = s->pend[(s->pend_head + i) % s->pend_cap];
+		free(s->pend);
+		s->pend = n;
+		s->pend_head = 0;
+		s->pend_cap = ncap;
+		if (s->pend_count == s->pend_cap)
+			s->pend_count--; /* the newest is overwritten: still bounded */
+	}
+	ev = &s->pend[(s->pend_head + s->pend_count++) % s->pend_cap].ev;
+	memset(ev, 0, offsetof(struct line_event, samples));
+	ev->type = type;
+	ev->line = line;
+	return ev;
+}
+
+static bool lsip_pop(struct line_sip *s, struct line_event *out)
+{
+	struct line_event *ev;
+
+	if (s->pend_count == 0)
+		return false;
+	ev = &s->pend[s->pend_head].ev;
+	memcpy(out, ev, offsetof(struct line_event, samples));
+	out->t38 = ev->t38;
+	s->pend_head = (s->pend_head + 1) % s->pend_cap;
+	s->pend_count--;
+	return true;
+}
+
+/* ---- media ---- */
+
+int lsip_media_open(struct line_sip *s, int line, struct buf *err)
+{
+	struct lsip_line *l = &s->lines[line];
+	int span = (s->port_max - s->port_min + 1) / 2;
+
+	if (l->sock >= 0)
+		return 0;
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		buf_printf(err, "socket: %s", strerror(errno));
+		return -1;
+	}
+	for (int tries = 0; tries < span; tries++) {
+		int port = s->port_min + ((s->next_port++ % span) * 2);
+		struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+		inet_pton(AF_INET, s->media_addr, &a.sin_addr);
+		if (port & 1)
+			continue;
+		if (bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0) {
+			l->sock = fd;
+			l->port = port;
+			return 0;
+		}
+	}
+	close(fd);
+	buf_printf(err, "no free UDP port between %d and %d", s->port_min, s->port_max);
+	return -1;
+}
+
+/* Tone detector callback: a fax tone (CNG, CED or the V.21 preamble) on a line. */
+static void lsip_tone_heard(void *user, int tone, int level, int delay)
+{
+	struct lsip_line *l = user;
+
+	(void)level;
+	(void)delay;
+	if (tone == MODEM_CONNECT_TONES_FAX_CNG || tone == MODEM_CONNECT_TONES_FAX_CED ||
+	    tone == MODEM_CONNECT_TONES_FAX_PREAMBLE || tone == MODEM_CONNECT_TONES_FAX_CED_OR_PREAMBLE)
+		l->tone_heard = true;
+}
+
+void lsip_media_start(struct line_sip *s, int line, const struct sdp_media *m)
+{
+	struct lsip_line *l = &s->lines[line];
+
+	l->sdp = *m;
+	memset(&l->remote, 0, sizeof(l->remote));
+	l->remote.sin_family = AF_INET;
+	l->remote.sin_port = htons((uint16_t)m->port);
+	inet_pton(AF_INET, m->addr, &l->remote.sin_addr);
+	if (m->kind == SDP_T38) {
+		if (l->rrx_on)
+			rtp_rx_free(&l->rrx);
+		l->rrx_on = false;
+		udptl_tx_init(&l->utx, s->t38_redundancy, m->t38_max_datagram);
+		udptl_rx_init(&l->urx);
+		if (l->media != LSIP_MEDIA_T38)
+			l->t38_announce = true;
+		l->media = LSIP_MEDIA_T38;
+		if (l->tones)
+			modem_connect_tones_rx_free(l->tones);
+		l->tones = NULL;
+		return;
+	}
+	if (l->media == LSIP_MEDIA_AUDIO && l->rrx_on && l->rrx.pt == m->pt)
+		return; /* the same stream (a refresh): keep the buffer */
+	if (l->rrx_on)
+		rtp_rx_free(&l->rrx);
+	rtp_tx_init(&l->rtx, m->pt);
+	rtp_rx_init(&l->rrx, m->pt, s->jitter_ms);
+	l->rrx_on = true;
+	l->media = LSIP_MEDIA_AUDIO;
+	/* Listen for the other side's fax tone: the caller hears CED or the answerer's preamble,
+	 * the answerer hears the caller's CNG. */
+	if (s->t38 && (s->trunks.t[l->call ? l->call->trunk : 0].codecs & SDP_CODEC_T38) &&
+	    l->hint != LINE_MEDIA_G711 && !l->tones && l->call)
+		l->tones = modem_connect_tones_rx_init(NULL,
+		                                       l->call->outgoing ? MODEM_CONNECT_TONES_FAX_CED_OR_PREAMBLE
+		                                                         : MODEM_CONNECT_TONES_FAX_CNG,
+		                                       lsip_tone_heard, l);
+}
+
+void lsip_media_stop(struct line_sip *s, int line)
+{
+	struct lsip_line *l = &s->lines[line];
+
+	(void)s;
+	if (l->rrx_on)
+		rtp_rx_free(&l->rrx);
+	l->rrx_on = false;
+	if (l->tones)
+		modem_connect_tones_rx_free(l->tones);
+	l->tones = NULL;
+	if (l->sock >= 0)
+		close(l->sock);
+	l->sock = -1;
+	l->port = 0;
+	l->media = LSIP_MEDIA_NONE;
+	l->owed = 0;
+	l->t38_announce = false;
+}
+
+void lsip_sdp_local(struct line_sip *s, int line, struct sdp_local *out)
+{
+	struct lsip_line *l = &s->lines[line];
+	const struct trunk *t = &s->trunks.t[l->call ? l->call->trunk : 0];
+
+	memset(out, 0, sizeof(*out));
+	out->addr = s->media_addr;
+	out->port = l->port;
+	out->sess_id = (uint64_t)(line + 1) * 1000003u + (uint64_t)l->port;
+	out->sess_version = ++l->sdp_version;
+	out->codecs = t->codecs & (s->t38 ? ~0 : ~SDP_CODEC_T38);
+	out->alaw_first = t->alaw_first;
+	out->t38_max_datagram = s->t38_max_datagram;
+	out->t38_version = 0;
+}
+
+/* Read what arrived on every call's socket. */
+static void lsip_media_read(struct line_sip *s)
+{
+	uint8_t pkt[UDPTL_MAX_DATAGRAM + 64];
+
+	for (int i = 0; i < s->base.count; i++) {
+		struct lsip_line *l = &s->lines[i];
+		if (l->sock < 0)
+			continue;
+		for (int k = 0; k < LSIP_RX_PER_TICK; k++) {
+			struct sockaddr_in from;
+			socklen_t fl = sizeof(from);
+			ssize_t n = recvfrom(l->sock, pkt, sizeof(pkt), 0, (struct sockaddr *)&from, &fl);
+			if (n < 0)
+				break;
+			if (l->state != LSIP_CONNECTED)
+				continue;
+			if (l->media == LSIP_MEDIA_AUDIO)
+				rtp_rx_put(&l->rrx, pkt, (size_t)n);
+			else if (l->media == LSIP_MEDIA_T38)
+				udptl_rx_put(&l->urx, pkt, (size_t)n);
+		}
+	}
+}
+
+static void lsip_note_late(struct line_sip *s)
+{
+	int64_t late = lsip_mono_ns() - s->tick_due_ns;
+	long b;
+
+	if (late < 0)
+		late = 0;
+	if (late > s->late_max_ns)
+		s->late_max_ns = late;
+	b = (long)(late / 250000);
+	s->late_hist[b < 63 ? b : 63]++;
+	s->sends++;
+}
+
+static void lsip_sendto(struct line_sip *s, struct lsip_line *l, const uint8_t *p, size_t n)
+{
+	if (sendto(l->sock, p, n, 0, (struct sockaddr *)&l->remote, sizeof(l->remote)) < 0 && errno != EAGAIN &&
+	    errno != ECONNREFUSED)
+		log_debug("SIP media: sendto: %m");
+	lsip_note_late(s);
+}
+
+/* ---- the tick ---- */
+
+/* A timer expiry: run sofia, read the sockets, and get ready to hand out media events. */
+static void lsip_tick(struct line_sip *s, uint64_t expiries)
+{
+	int64_t now = lsip_now_ms();
+	struct itimerspec cur;
+
+	/* the tick was due one period before the next expiry */
+	s->tick_due_ns = lsip_mono_ns() - LSIP_TICK_NS;
+	if (timerfd_gettime(s->tfd, &cur) == 0)
+		s->tick_due_ns += (int64_t)cur.it_value.tv_sec * 1000000000LL + cur.it_value.tv_nsec;
+	s->tick_samples = LSIP_BLOCK * (int)(expiries > LSIP_MAX_LATE ? LSIP_MAX_LATE : expiries);
+	for (int k = 0; k < 4; k++)
+		su_root_step(s->root, 0);
+	if (now / 1000 != s->last_second) {
+		s->last_second = now / 1000;
+		lsip_calls_second(s);
+	}
+	lsip_media_read(s);
+	s->tick_cursor = 0;
+}
+
+/* Media events of the tick being served, line after line: 1 with an event, 0 when done. */
+static int lsip_media_event(struct line_sip *s, struct line_event *ev)
+{
+	while (s->tick_cursor < s->base.count) {
+		int i = s->tick_cursor;
+		struct lsip_line *l = &s->lines[i];
+
+		if (l->state != LSIP_CONNECTED || l->media == LSIP_MEDIA_NONE) {
+			s->tick_cursor++;
+			continue;
+		}
+		if (l->media == LSIP_MEDIA_T38) {
+			int len;
+			uint16_t seq;
+			if (l->t38_announce) {
+				l->t38_announce = false;
+				ev->type = LINE_EV_T38;
+				ev->line = i;
+				ev->t38.version = l->sdp.t38_version;
+				ev->t38.max_bitrate = l->sdp.t38_max_bitrate;
+				ev->t38.transferred_tcf = l->sdp.t38_transferred_tcf;
+				ev->t38.fill_bit_removal = l->sdp.t38_fill_bit_removal;
+				return 1;
+			}
+			if (udptl_rx_get(&l->urx, ev->ifp, sizeof(ev->ifp), &len, &seq) == 1) {
+				ev->type = LINE_EV_IFP;
+				ev->line = i;
+				ev->ifp_len = len;
+				ev->seq = seq;
+				return 1;
+			}
+			s->tick_cursor++;
+			ev->type = LINE_EV_TICK;
+			ev->line = i;
+			ev->nsamples = s->tick_samples;
+			return 1;
+		}
+		s->tick_cursor++;
+		if (l->owed > LSIP_MAX_LATE)
+			continue; /* faxd is not answering this line: do not pile up blocks */
+		ev->type = LINE_EV_AUDIO;
+		ev->line = i;
+		ev->nsamples = s->tick_samples;
+		rtp_rx_get(&l->rrx, ev->samples, ev->nsamples);
+		if (l->tones) {
+			modem_connect_tones_rx(l->tones, ev->samples, ev->nsamples);
+			if (l->tone_heard && !l->t38_tried)
+				lsip_call_want_t38(s, i);
+		}
+		l->owed++;
+		return 1;
+	}
+	return 0;
+}
+
+/* ---- the driver's entry points ---- */
+
+static int lsip_next_event(struct line_driver *d, struct line_event *ev)
+{
+	struct line_sip *s = (struct line_sip *)d;
+	uint64_t expiries;
+
+	ev->type = LINE_EV_NONE;
+	ev->line = -1;
+	for (;;) {
+		if (lsip_pop(s, ev))
+			return 1;
+		if (lsip_media_event(s, ev) == 1)
+			return 1;
+		if (read(s->tfd, &expiries, sizeof(expiries)) != sizeof(expiries))
+			break;
+		lsip_tick(s, expiries);
+	}
+	ev->type = LINE_EV_NONE;
+	return 0;
+}
+
+static int lsip_fd(const struct line_driver *d)
+{
+	return ((const struct line_sip *)d)->tfd;
+}
+
+static int lsip_send_audio(struct line_driver *d, int line, const int16_t *samples, int n)
+{
+	struct line_sip *s = (struct line_sip *)d;
+	struct lsip_line *l = &s->lines[line];
+	uint8_t pkt[RTP_MAX_PACKET];
+	int len;
+
+	if (l->owed <= 0)
+		return -1;
+	l->owed--;
+	if (l->media != LSIP_MEDIA_AUDIO || l->state != LSIP_CONNECTED)
+		return 0;
+	len = rtp_tx_build(&l->rtx, samples, n, pkt, sizeof(pkt));
+	if (len > 0)
+		lsip_sendto(s, l, pkt, (size_t)len);
+	return 0;
+}
+
+static int lsip_send_ifp(struct line_driver *d, int line, const uint8_t *ifp, int len, int count)
+{
+	struct line_sip *s = (struct line_sip *)d;
+	struct lsip_line *l = &s->lines[line];
+	uint8_t pkt[UDPTL_MAX_DATAGRAM];
+
+	if (l->media != LSIP_MEDIA_T38 || l->state != LSIP_CONNECTED)
+		return -1;
+	/* With redundancy a packet rides along in the next datagrams anyway: once is enough. */
+	if (s->t38_redundancy > 0)
+		count = 1;
+	for (int k = 0; k < count && k < 3; k++) {
+		int n = udptl_tx_build(&l->utx, ifp, len, pkt, sizeof(pkt));
+		if (n < 0)
+			return -1;
+		lsip_sendto(s, l, pkt, (size_t)n);
+	}
+	return 0;
+}
+
+static int lsip_dial(struct line_driver *d, int line, const char *dial, const char *caller_id,
+                     enum line_media media)
+{
+	return lsip_call_dial((struct line_sip *)d, line, dial, caller_id, media);
+}
+
+static int lsip_answer(struct line_driver *d, int line)
+{
+	return lsip_call_answer((struct line_sip *)d, line);
+}
+
+static int lsip_hangup(struct line_driver *d, int line)
+{
+	return lsip_call_hangup((struct line_sip *)d, line);
+}
+
+static double lsip_late_ms(const struct line_sip *s, double q)
+{
+	unsigned long want = (unsigned long)(q * (double)s->sends), seen = 0;
+
+	for (int b = 0; b < 64; b++) {
+		seen += s->late_hist[b];
+		if (seen >= want && seen > 0)
+			return (b + 1) * 0.25;
+	}
+	return 0;
+}
+
+static void lsip_close(struct line_driver *d)
+{
+	struct line_sip *s = (struct line_sip *)d;
+
+	if (s->sends)
+		log_notice("SIP media: %lu packets sent, lateness behind the 20 ms tick p99 <= %.2f ms, max "
+		           "%.2f ms",
+		           s->sends, lsip_late_ms(s, 0.99), (double)s->late_max_ns / 1e6);
+	lsip_sip_stop(s);
+	for (int i = 0; i < s->base.count; i++)
+		lsip_media_stop(s, i);
+	if (s->tfd >= 0)
+		close(s->tfd);
+	explicit_bzero(&s->trunks, sizeof(s->trunks)); /* passwords */
+	free(s->lines);
+	free(s->pend);
+	free(s);
+}
+
+static const struct line_ops lsip_ops = {
+    .close = lsip_close,
+    .fd = lsip_fd,
+    .next_event = lsip_next_event,
+    .dial = lsip_dial,
+    .answer = lsip_answer,
+    .hangup = lsip_hangup,
+    .send_audio = lsip_send_audio,
+    .send_ifp = lsip_send_ifp,
+};
+
+/* "ADDR:PORT" of sip_listen (IPv4; checked when the configuration was loaded). */
+static int lsip_parse_listen(struct line_sip *s, const char *v, struct buf *err)
+{
+	const char *colon = strrchr(v, ':');
+	struct in_addr a;
+
+	if (!colon || (size_t)(colon - v) >= sizeof(s->listen_addr)) {
+		buf_printf(err, "sip_listen: not ADDRESS:PORT: %s", v);
+		return -1;
+	}
+	memcpy(s->listen_addr, v, (size_t)(colon - v));
+	s->listen_addr[colon - v] = 0;
+	s->listen_port = atoi(colon + 1);
+	if (inet_pton(AF_INET, s->listen_addr, &a) != 1 || s->listen_port < 1 || s->listen_port > 65535) {
+		buf_printf(err, "sip_listen: not an IPv4 ADDRESS:PORT: %s", v);
+		return -1;
+	}
+	return 0;
+}
+
+/* The address our media leaves from toward the first trunk, when we listen on every address. */
+static void lsip_route_addr(struct line_sip *s)
+{
+	struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons(9)}, me;
+	socklen_t ml = sizeof(me);
+	int fd;
+
+	to.sin_addr = s->trunk_addr[0][0];
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd >= 0 && connect(fd, (struct sockaddr *)&to, sizeof(to)) == 0 &&
+	    getsockname(fd, (struct sockaddr *)&me, &ml) == 0)
+		inet_ntop(AF_INET, &me.sin_addr, s->media_addr, sizeof(s->media_addr));
+	else
+		snprintf(s->media_addr, sizeof(s->media_addr), "127.0.0.1");
+	if (fd >= 0)
+		close(fd);
+}
 
 struct line_driver *line_sip_open(const struct conf *conf, struct buf *err)
 {
-	(void)conf;
-	buf_puts(err, "line_driver = sip: not built yet");
+	struct line_sip *s = xcalloc(1, sizeof(*s));
+	const char *first_number = "";
+	char num[32] = "";
+	struct itimerspec its = {.it_interval = {0, LSIP_TICK_NS}, .it_value = {0, LSIP_TICK_NS}};
+
+	s->base.ops = &lsip_ops;
+	s->base.count = (int)conf->line_count;
+	s->tfd = -1;
+	if (lsip_parse_listen(s, conf->sip_listen, err) < 0)
+		goto fail;
+	/* the first of line_numbers is the default caller id */
+	sscanf(conf->line_numbers, "%31[^, \t]", num);
+	first_number = num;
+	if (trunk_parse(conf->sip_trunks, first_number, &s->trunks, err) < 0)
+		goto fail;
+	s->port_min = (int)conf->sip_rtp_port_min & ~1;
+	s->port_max = (int)conf->sip_rtp_port_max;
+	s->jitter_ms = (int)conf->sip_jitter_ms;
+	s->ring_timeout_s = (int)conf->sip_ring_timeout;
+	s->session_expires_s = (int)conf->sip_session_expires;
+	s->refresh_invite = conf->sip_refresh == CONF_REFRESH_INVITE;
+	s->t38 = conf->sip_t38;
+	s->t38_timeout_s = (int)conf->sip_t38_timeout;
+	s->t38_redundancy = (int)conf->sip_t38_redundancy;
+	s->t38_max_datagram = (int)conf->sip_t38_max_datagram;
+	s->lines = xcalloc((size_t)s->base.count, sizeof(*s->lines));
+	for (int i = 0; i < s->base.count; i++)
+		s->lines[i].sock = -1;
+	s->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (s->tfd < 0 || timerfd_settime(s->tfd, 0, &its, NULL) < 0) {
+		buf_printf(err, "timerfd: %s", strerror(errno));
+		goto fail;
+	}
+	if (lsip_sip_start(s, err) < 0)
+		goto fail;
+	if (conf->sip_media_address[0])
+		snprintf(s->media_addr, sizeof(s->media_addr), "%s", conf->sip_media_address);
+	else if (strcmp(s->listen_addr, "0.0.0.0") != 0)
+		snprintf(s->media_addr, sizeof(s->media_addr), "%s", s->listen_addr);
+	else
+		lsip_route_addr(s);
+	s->tick_cursor = s->base.count;
+	log_notice("SIP: %d lines on %s:%d, %d trunks, media on %s ports %d-%d", s->base.count, s->listen_addr,
+	           s->listen_port, s->trunks.count, s->media_addr, s->port_min, s->port_max);
+	return &s->base;
+fail:
+	lsip_close(&s->base);
 	return NULL;
 }

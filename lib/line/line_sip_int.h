@@ -1,0 +1,151 @@
+/*
+ * line_sip_int.h - what the parts of the SIP line driver share (not for other modules).
+ *
+ * Everything runs in faxd's one thread. A 20 ms timer (timerfd, the descriptor faxd polls) drives
+ * both halves: each tick first lets sofia-sip's event loop run without waiting (signalling, its
+ * timers), then reads every call's media socket into its jitter buffer (RTP) or reordering window
+ * (UDPTL), then hands faxd one block of audio per audio call (or the fax packets and a tick per
+ * T.38 call). Signalling events are queued by the sofia callbacks and handed out before media.
+ *
+ * A line is what faxd sees; a call is one SIP dialog. When faxd hangs up, the line is idle at once
+ * while the dialog may still need a BYE or CANCEL answered: the call is detached from the line and
+ * freed when sofia reports it terminated.
+ */
+#ifndef FAXGATE_LINE_LINE_SIP_INT_H
+#define FAXGATE_LINE_LINE_SIP_INT_H
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <sofia-sip/nua.h>
+#include <sofia-sip/su_wait.h>
+
+#include "line/line_int.h"
+#include "rtp/rtp.h"
+#include "sip/sdp.h"
+#include "sip/trunk.h"
+#include "t38/udptl.h"
+
+enum lsip_state {
+	LSIP_IDLE,
+	LSIP_DIALING,   /* INVITE sent */
+	LSIP_RINGING,   /* 180/183 seen */
+	LSIP_OFFERED,   /* an incoming INVITE announced to faxd */
+	LSIP_CONNECTED, /* 200 sent or received: media flows */
+};
+
+enum lsip_media { LSIP_MEDIA_NONE, LSIP_MEDIA_AUDIO, LSIP_MEDIA_T38 };
+
+struct line_sip;
+
+/* One SIP dialog. */
+struct lsip_call {
+	struct line_sip *drv;
+	nua_handle_t *nh;
+	int line;  /* -1: detached (faxd hung up; the dialog is ending) */
+	int trunk; /* index into drv->trunks */
+	bool outgoing;
+	int auth_rounds;        /* digest answers given to challenges */
+	bool answered;          /* 200 seen or sent */
+	bool reinvite_out;      /* our T.38 re-INVITE waits for its answer */
+	int64_t reinvite_at_ms; /* when it was sent */
+	bool refused_told;      /* LINE_EV_T38_REFUSED given for this call */
+	struct lsip_call *next; /* every call of the driver, for the shutdown */
+};
+
+struct lsip_line {
+	enum lsip_state state;
+	struct lsip_call *call;
+	int64_t dialed_at_ms;
+	enum line_media hint;
+	bool t38_tried; /* a T.38 re-INVITE was sent (or the peer's taken) on this call */
+	bool tone_heard; /* the far end's fax tone: time to ask for T.38 */
+
+	/* media */
+	enum lsip_media media;
+	int sock; /* UDP, bound to port; -1 none */
+	int port;
+	struct sockaddr_in remote;
+	struct sdp_media sdp;    /* the stream agreed */
+	uint64_t sdp_version;    /* o= version of our last SDP */
+	struct rtp_tx rtx;
+	struct rtp_rx rrx;
+	bool rrx_on;
+	struct udptl_tx utx;
+	struct udptl_rx urx;
+	struct modem_connect_tones_rx_state_s *tones; /* fax tone heard: ask for T.38 */
+	int owed;                                      /* AUDIO blocks not answered yet */
+	bool t38_announce;                             /* LINE_EV_T38 still to be given */
+};
+
+/* A signalling event waiting for faxd (media events are made at the tick, not queued). */
+struct lsip_pending {
+	struct line_event ev;
+};
+
+struct line_sip {
+	struct line_driver base;
+	/* settings, copied from the configuration */
+	char listen_addr[64];
+	int listen_port;
+	char media_addr[64];
+	int port_min, port_max, next_port;
+	int jitter_ms;
+	int ring_timeout_s, session_expires_s, t38_timeout_s;
+	bool refresh_invite;
+	bool t38;
+	int t38_redundancy, t38_max_datagram;
+	struct trunk_list trunks;
+	int trunk_busy[TRUNK_MAX];              /* calls in progress per trunk */
+	struct in_addr trunk_addr[TRUNK_MAX][2]; /* host and registrar, resolved at start */
+	nua_handle_t *reg[TRUNK_MAX];           /* registrations */
+	int reg_auth_rounds[TRUNK_MAX];
+	int64_t reg_retry_ms[TRUNK_MAX]; /* a failed registration is tried again then; 0 none */
+	struct lsip_call *calls;
+	bool closing, shutdown_done;
+
+	su_home_t home[1];
+	su_root_t *root;
+	nua_t *nua;
+
+	struct lsip_line *lines;
+	int tfd;                 /* the 20 ms timer */
+	int64_t tick_due_ns;     /* when the tick being served was due (CLOCK_MONOTONIC) */
+	int tick_samples;        /* samples of the tick being served (160, more when late) */
+	int tick_cursor;         /* next line to hand media events for; count: none pending */
+	int64_t last_second;
+
+	/* signalling events for faxd, a ring */
+	struct lsip_pending *pend;
+	int pend_head, pend_count, pend_cap;
+
+	/* lateness of media sends behind their tick, for the benchmark (logged at close) */
+	unsigned long late_hist[64]; /* by 0.25 ms steps, the last holds everything above */
+	unsigned long sends;
+	int64_t late_max_ns;
+};
+
+/* line_sip.c */
+int64_t lsip_now_ms(void);
+struct line_event *lsip_push(struct line_sip *s, enum line_event_type type, int line);
+/* Start media on a line for the stream agreed (opens nothing: the socket exists since the offer). */
+void lsip_media_start(struct line_sip *s, int line, const struct sdp_media *m);
+void lsip_media_stop(struct line_sip *s, int line);
+/* A UDP socket on a free even port of the range, for a line: 0 or -1 with the reason in err. */
+int lsip_media_open(struct line_sip *s, int line, struct buf *err);
+/* Our SDP for the line (kind given) into out, with a growing version. */
+void lsip_sdp_local(struct line_sip *s, int line, struct sdp_local *l);
+
+/* line_sip_call.c */
+int lsip_sip_start(struct line_sip *s, struct buf *err);
+void lsip_sip_stop(struct line_sip *s);
+int lsip_call_dial(struct line_sip *s, int line, const char *dial, const char *caller_id, enum line_media media);
+int lsip_call_answer(struct line_sip *s, int line);
+int lsip_call_hangup(struct line_sip *s, int line);
+/* Ask for T.38 on a connected audio call (fax tone heard, or known to work). */
+void lsip_call_want_t38(struct line_sip *s, int line);
+/* Once a second: ring and re-INVITE timeouts. */
+void lsip_calls_second(struct line_sip *s);
+
+#endif

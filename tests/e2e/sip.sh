@@ -1,0 +1,129 @@
+#!/bin/bash
+# sip.sh - two faxd faxing each other through SIP on loopback, in real time: G.711, T.38 by
+# re-INVITE, T.38 refused (the fax goes on in G.711 and the next call does not ask again), T.38
+# with 5 % of the datagrams dropped in a private network namespace (recovered by UDPTL
+# redundancy), and a re-INVITE (session refresh) in the middle of the pages. The pages must arrive
+# pixel-identical. The cases run side by side, each pair on ports of its own.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
+set -E
+trap 'echo "FAIL: ${BASH_SOURCE[0]}:$LINENO: $BASH_COMMAND exited $?" >&2' ERR
+. "$here/sip_lib.sh"
+fixture=$fixtures/fax-fine.tif # 2 pages, A4 fine
+chmod 0755 "$tmp"
+
+# pair CASE RTPBASE SENDER_EXTRA RECEIVER_EXTRA [PREFIX...]: start a sender (CASE-a, number
+# +4930111xxxx) and a receiver (CASE-b) that trust each other as trunks; sets a_cfg and b_cfg
+pair() {
+	local c=$1 rtp=$2 ax=$3 bx=$4 pa pb
+	shift 4
+	pa=$(free_port)
+	pb=$(free_port)
+	a_cfg=$(sip_conf "$c-a" "$pa" "$rtp" +493011100 "b:host=127.0.0.1:$pb;channels=4" $ax)
+	b_cfg=$(sip_conf "$c-b" "$pb" $((rtp + 200)) +493022200 "a:host=127.0.0.1:$pa;channels=4" $bx)
+	start "$c-a" "$a_cfg" "$@"
+	start "$c-b" "$b_cfg" "$@"
+}
+
+# fax CASE: queue the fixture at the sender for the receiver's number, wait, check it arrived
+# pixel-identical; prints nothing, fails loudly
+fax() {
+	local c=$1 id st
+	id=$("$queue_add" -c "$a_cfg" -f "$fixture" -d +493022200 +493022200)
+	st=$(wait_done "$a_cfg" "$id" 180)
+	[ "$st" = sent ] || fail "$c: the fax is $st ($(jfield "$a_cfg" "$id" reason)):
+sender: $(tail -n 30 "$tmp/$c-a.log")
+receiver: $(tail -n 30 "$tmp/$c-b.log")"
+	inbound_export "$b_cfg" "$tmp/$c-in.tif"
+	"$pagecmp" --tolerance 0 "$fixture" "$tmp/$c-in.tif" >/dev/null || fail "$c: received pages differ from those sent"
+}
+
+case_g711() {
+	pair g711 20000 "sip_t38=no" "sip_t38=no"
+	fax g711
+	! grep -q "T.38" "$tmp/g711-a.log" || fail "g711: T.38 was asked for with sip_t38 = no"
+	grep -q "INVITE +493022200 through b" "$tmp/g711-a.log" || fail "g711: no INVITE through the trunk logged"
+	stop g711-a
+	stop g711-b
+	grep -q "SIP media: .* packets sent" "$tmp/g711-a.log" || fail "g711: no media sent"
+}
+
+case_t38() {
+	pair t38 21000 "" ""
+	fax t38
+	grep -q "the call goes on in T.38" "$tmp/t38-a.log" || fail "t38: the sender did not switch to T.38"
+	grep -q "the call goes on in T.38" "$tmp/t38-b.log" || fail "t38: the receiver did not switch to T.38"
+	# the second call asks for T.38 as soon as it is answered: the sender remembers it worked
+	sqlite3 "$tmp/t38-a.db" "SELECT memory FROM media WHERE number = '+493022200'" | grep -qx 1 ||
+		fail "t38: the sender does not remember that T.38 worked"
+	stop t38-a
+	stop t38-b
+}
+
+case_refused() {
+	pair refused 22000 "" "sip_t38=no"
+	fax refused
+	grep -q "refused T.38: the call goes on in G.711" "$tmp/refused-a.log" ||
+		fail "refused: the sender did not see T.38 refused"
+	sqlite3 "$tmp/refused-a.db" "SELECT memory FROM media WHERE number = '+493022200'" | grep -qx 2 ||
+		fail "refused: the sender does not remember G.711 only"
+	local before
+	before=$(grep -c "asking for T.38" "$tmp/refused-a.log")
+	fax refused
+	assert_eq "$(grep -c "asking for T.38" "$tmp/refused-a.log")" "$before" \
+		"refused: T.38 offers after the destination refused it once"
+	stop refused-a
+	stop refused-b
+}
+
+case_loss() {
+	local ns=fgsip$$
+	ip netns add "$ns"
+	# shellcheck disable=SC2064
+	trap "ip netns del $ns 2>/dev/null || true; stop_all; [ -n \"\${KEEP:-}\" ] || rm -rf \"$tmp\"" EXIT
+	ip netns exec "$ns" ip link set lo up
+	# 5 % of the media datagrams (RTP and UDPTL; not SIP) are dropped on the way in
+	ip netns exec "$ns" iptables -A INPUT -p udp --dport 23000:23399 -m statistic --mode random \
+		--probability 0.05 -j DROP
+	pair loss 23000 "" "" ip netns exec "$ns"
+	fax loss
+	grep -q "the call goes on in T.38" "$tmp/loss-a.log" || fail "loss: the call did not switch to T.38"
+	local dropped
+	dropped=$(ip netns exec "$ns" iptables -L INPUT -v -n -x | awk '/statistic/ { print $1 }')
+	note "loss: $dropped datagrams dropped"
+	assert_ge "$dropped" 20 "loss: datagrams dropped by the 5 % rule"
+	stop loss-a
+	stop loss-b
+	ip netns del "$ns"
+}
+
+case_refresh() {
+	# sessions refreshed by re-INVITE every 45 s (the shortest RFC 4028 allows) while the pages go
+	pair refresh 24000 "sip_session_expires=90s sip_refresh=invite" "sip_session_expires=90s sip_refresh=invite"
+	fax refresh
+	grep -q "re-INVITE during the fax" "$tmp/refresh-a.log" "$tmp/refresh-b.log" ||
+		fail "refresh: no re-INVITE during the fax"
+	stop refresh-a
+	stop refresh-b
+}
+
+# each case in its own subshell, side by side; their output is collected in order
+cases=(g711 t38 refused loss)
+declare -A cpid=()
+for c in "${cases[@]}"; do
+	(case_"$c") >"$tmp/case-$c.out" 2>&1 &
+	cpid[$c]=$!
+done
+rc=0
+for c in "${cases[@]}"; do
+	if wait "${cpid[$c]}"; then
+		echo "-- $c: ok"
+	else
+		rc=1
+		echo "-- $c: FAILED"
+		cat "$tmp/case-$c.out"
+	fi
+done
+[ "$rc" -eq 0 ] || fail "SIP cases failed"
+echo "sip: ok"
