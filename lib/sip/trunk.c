@@ -152,10 +152,14 @@ static bool trunk_caller_id_ok(const char *s, size_t len, size_t size)
 /* NULL when s is a host name or a dotted IPv4 address, else what is wrong with it. */
 static const char *trunk_host_problem(const char *s, size_t len, size_t size)
 {
+	const char *colon = memchr(s, ':', len);
+
 	if (len == 0)
 		return "is empty";
-	if (memchr(s, ':', len) || memchr(s, '[', len))
+	if (memchr(s, '[', len) || (colon && memchr(colon + 1, ':', len - (size_t)(colon + 1 - s))))
 		return "is an IPv6 address: give a host name or an IPv4 address";
+	if (colon)
+		return "holds a ':' (no port here)";
 	if (len >= size)
 		return "is too long";
 	if (trunk_in(s, len, "0123456789.")) {

@@ -261,7 +261,8 @@ static void test_errors(void **state)
 	    {"a:host=x nocolon", "trunk #2: 'nocolon' is not NAME:key=value"},
 	    {":host=x", "trunk #1: no name before the ':'"},
 	    {"a.b:host=x", "trunk #1: the name 'a.b' may hold only letters, digits, '-' and '_'"},
-	    {"a\xc3\xa4:host=x", "trunk #1: the name 'a?" "?' may hold only"},
+	    {"a\xc3\xa4:host=x", "trunk #1: the name 'a?"
+	                         "?' may hold only"},
 	    {"abcdefghijklmnopqrstuvwxyz-_0123:host=x",
 	     "trunk #1: the name 'abcdefghijklmnopqrstuvwxyz-_0123' is "
 	     "longer than 31 characters"},
@@ -305,7 +306,8 @@ static void test_errors(void **state)
 	    {"a:host=x;registrar=r.example", "trunk a: registrar= needs user="},
 	    {"a:host=x;domain=bad_dom", "trunk a: domain 'bad_dom' is not a host name"},
 	    {"a:host=x;domain=", "trunk a: domain '' is empty"},
-	    {"a:host=x;domain=d:5060", "trunk a: domain 'd:5060' is an IPv6 address"},
+	    {"a:host=x;domain=d:5060", "trunk a: domain 'd:5060' holds a ':' (no port here)"},
+	    {"a:host=x;domain=fe80::1", "trunk a: domain 'fe80::1' is an IPv6 address"},
 	    /* users and the password file */
 	    {"a:host=x;user=", "trunk a: user '': letters, digits and"},
 	    {"a:host=x;user=a@b", "trunk a: user 'a@b': letters, digits and"},
