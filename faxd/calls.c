@@ -231,6 +231,8 @@ static enum fax_outcome call_signal_outcome(enum line_event_type t)
 		return FAX_NO_ANSWER;
 	case LINE_EV_UNASSIGNED:
 		return FAX_UNASSIGNED;
+	case LINE_EV_FORBIDDEN:
+		return FAX_FORBIDDEN;
 	case LINE_EV_HANGUP:
 		return FAX_NO_ANSWER; /* hung up before answering */
 	default:
@@ -338,6 +340,7 @@ void call_event(struct faxd *fd, struct faxd_line *l, const struct line_event *e
 	case LINE_EV_NO_ANSWER:
 	case LINE_EV_UNASSIGNED:
 	case LINE_EV_CONGESTION:
+	case LINE_EV_FORBIDDEN:
 	case LINE_EV_HANGUP:
 		if (l->state == CALL_DIALING) {
 			call_hangup(fd, l);

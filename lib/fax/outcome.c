@@ -42,6 +42,9 @@ static const struct fax_outcome_info outcomes[FAX_OUTCOME_COUNT] = {
                       RETRY(retry_protocol), false},
     /* Pages that cannot be read now will not be readable later: retrying only repeats the failure. */
     [FAX_INTERNAL] = {"internal", "the fax gateway itself failed to handle the fax", FAX_NEXT_FAIL, 0, false},
+    /* A carrier's 403: the number is barred for us (premium, abroad, no credit); calling again won't help. */
+    [FAX_FORBIDDEN] = {"forbidden", "the telephone network refused to place the call (not allowed)",
+                       FAX_NEXT_FAIL, 0, false},
 };
 
 const struct fax_outcome_info *fax_outcome_info(enum fax_outcome o)

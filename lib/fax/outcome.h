@@ -4,7 +4,8 @@
  * Every call ends in exactly one outcome. The table gives its stable name (stored with attempts and
  * jobs), the reason in words a sender understands, whether faxd tries again (after which retry_*
  * delay), gives up, or renders the pages again in a format the remote takes, and whether the
- * outcome points at our own line rather than the destination (line health).
+ * outcome points at our own line rather than the destination (line health). Outcomes are stored by
+ * name, never by number, so new ones go at the end without touching stored rows.
  */
 #ifndef FAXGATE_FAX_OUTCOME_H
 #define FAXGATE_FAX_OUTCOME_H
@@ -25,11 +26,12 @@ enum fax_outcome {
 	FAX_REFUSED,        /* the remote refuses what we can offer, even at standard and A4 */
 	FAX_NEEDS_STANDARD, /* the remote cannot take the resolution (T.30 code 11): re-render */
 	FAX_NEEDS_A4,       /* the remote cannot take the page size (T.30 code 12): re-render */
-	FAX_LINE,           /* our line or trunk failed (no dial tone, congestion, SIP 503) */
+	FAX_LINE,           /* our line or trunk failed (no dial tone, congestion, SIP 503; not 403) */
 	FAX_CANCELLED,      /* an admin or the sender cancelled it */
 	FAX_HELD,           /* an admin put it on hold during the call */
 	FAX_WATCHDOG,       /* the call ran too long or stalled and was ended */
 	FAX_INTERNAL,       /* faxgate's own problem (unreadable pages, out of memory) */
+	FAX_FORBIDDEN,      /* the network will not place this call (SIP 403): not allowed, never retried */
 	FAX_OUTCOME_COUNT
 };
 

@@ -41,6 +41,7 @@ static const struct {
     {"watchdog", "4.2"},       /* bad connection: stalled or too long */
     {"voice", "1.2"},          /* the destination cannot take faxes (a person answered) */
     {"unassigned", "1.1"},     /* bad destination address: no such number */
+    {"forbidden", "7.1"},      /* delivery not authorized: the network will not place the call */
     {"refused", "6.1"},        /* media not supported */
     {"needs_standard", "6.1"}, /* media not supported */
     {"needs_a4", "6.1"},       /* media not supported */

@@ -36,6 +36,20 @@ grep -q "c.conf:1: render_resolution: 'ultra' is not one of standard|fine|superf
 if "$faxctl" config check "$tmp/missing.conf" 2>"$tmp/err"; then fail "missing file accepted"; fi
 grep -q "cannot read" "$tmp/err" || fail "missing file message"
 
+# SIP: the trunks and addresses are checked by every program, so by config check too, naming the
+# trunk and the problem; a list over several lines is one value.
+printf 'line_driver = sip\nsip_trunks = carrier:host=sip.example.net;user=u;registrar=sip.example.net \\\n  pbx:host=192.0.2.5:5080;codecs=pcma\n' >"$tmp/sip.conf"
+"$faxctl" config check "$tmp/sip.conf" 2>"$tmp/err" | grep -q ': OK$' || fail "good SIP trunks refused: $(cat "$tmp/err")"
+printf 'line_driver = sip\nsip_trunks = a:host=x \\\n  b:host=y;channels=0\n' >"$tmp/sip1.conf"
+if "$faxctl" config check "$tmp/sip1.conf" 2>"$tmp/err"; then fail "bad trunk accepted"; fi
+grep -q "sip1.conf: sip_trunks: trunk b: channels '0' must be 1..2000" "$tmp/err" || fail "bad trunk: $(cat "$tmp/err")"
+printf 'line_driver = sip\n' >"$tmp/sip2.conf"
+if "$faxctl" config check "$tmp/sip2.conf" 2>"$tmp/err"; then fail "sip without trunks accepted"; fi
+grep -q "sip2.conf: line_driver = sip needs sip_trunks" "$tmp/err" || fail "sip without trunks: $(cat "$tmp/err")"
+printf 'sip_listen = [::]:5060\n' >"$tmp/sip3.conf"
+if "$faxctl" config check "$tmp/sip3.conf" 2>"$tmp/err"; then fail "IPv6 sip_listen accepted"; fi
+grep -q "sip3.conf: sip_listen: '\[::\]:5060' is not IPV4ADDRESS:PORT" "$tmp/err" || fail "sip_listen: $(cat "$tmp/err")"
+
 # A valid file changes the effective configuration.
 printf 'render_paper = letter\nrender_timeout = 2m\n' >"$tmp/d.conf"
 "$faxctl" -c "$tmp/d.conf" config dump >"$tmp/dump"

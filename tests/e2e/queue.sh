@@ -4,7 +4,7 @@
 # messages, exit codes and JSON, on an SQLite file and on the PostgreSQL database; then what faxd
 # leaves for the admin: `faxctl attempts`, `inbound` (with --export as TIFF and as PDF, the PDF drawn
 # by poppler to the TIFF's pixels), `lines`, `purge`, `jobs --all`, `outbox` (list, one mail, its
-# message byte for byte, purge of old mails); a database of version 2 with jobs in it upgraded to 3;
+# message byte for byte, purge of old mails); a database of version 2 with jobs in it upgraded to 4;
 # and the claim benchmark in small, which must find no job claimed twice.
 set -eu
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -28,7 +28,7 @@ note "PostgreSQL on port $PG_PORT (pid $PG_PID)"
 
 # The same unit tests on both stores; the PostgreSQL group must have run, not been skipped.
 "$test_queue" >"$tmp/unit.log" 2>&1 || { cat "$tmp/unit.log"; fail "test_queue failed"; }
-[ "$(grep -c '^\[  PASSED  \] 32 test(s)' "$tmp/unit.log")" = 2 ] || { cat "$tmp/unit.log"; fail "test_queue did not run both stores"; }
+[ "$(grep -c '^\[  PASSED  \] 33 test(s)' "$tmp/unit.log")" = 2 ] || { cat "$tmp/unit.log"; fail "test_queue did not run both stores"; }
 grep -q SKIPPED "$tmp/unit.log" && fail "test_queue skipped cases"
 note "test_queue passed on SQLite and PostgreSQL"
 
@@ -117,12 +117,13 @@ check_store() { # NAME CONF SQL_COMMAND...: SQL_COMMAND "SQL" runs SQL on the st
 	grep -q '^applied 001_jobs$' "$tmp/out" || fail "$name: upgrade report: $(cat "$tmp/out")"
 	grep -q '^applied 002_faxd$' "$tmp/out" || fail "$name: upgrade report: $(cat "$tmp/out")"
 	grep -q '^applied 003_mailgate$' "$tmp/out" || fail "$name: upgrade report: $(cat "$tmp/out")"
+	grep -q '^applied 004_media$' "$tmp/out" || fail "$name: upgrade report: $(cat "$tmp/out")"
 	run "$conf" db upgrade
 	expect 0 "$name: second db upgrade"
 	grep -q 'nothing to do' "$tmp/out" || fail "$name: second upgrade report: $(cat "$tmp/out")"
 	run "$conf" db version
 	expect 0 "$name: db version"
-	grep -q '^schema version 3, current$' "$tmp/out" || fail "$name: db version: $(cat "$tmp/out")"
+	grep -q '^schema version 4, current$' "$tmp/out" || fail "$name: db version: $(cat "$tmp/out")"
 
 	run "$conf" jobs
 	expect 0 "$name: jobs on an empty queue"
@@ -377,7 +378,7 @@ check_store SQLite "$tmp/sqlite.conf" sqlite3 "$tmp/sqlite/var/queue.db"
 [ "$(stat -c %a "$tmp/sqlite/var/queue.db")" = 640 ] || fail "SQLite file mode $(stat -c %a "$tmp/sqlite/var/queue.db")"
 
 printf 'run_user = \ndb_driver = postgresql\ndb_conninfo = %s\ndb_timeout = 3s\n' "$FAXGATE_TEST_PG" >"$tmp/pg.conf"
-drop_all='DROP TABLE IF EXISTS pages, jobs, schema_version, attempts, inbound_pages, inbound, events, lines, outbox, alerts CASCADE'
+drop_all='DROP TABLE IF EXISTS pages, jobs, schema_version, attempts, inbound_pages, inbound, events, lines, outbox, alerts, media CASCADE'
 pg_psql -q -d faxgate -c "$drop_all" >/dev/null
 check_store PostgreSQL "$tmp/pg.conf" pg_psql -qtA -d faxgate -c
 
@@ -395,8 +396,9 @@ concurrent_upgrade() {
 	[ "$(cat "$tmp"/up?.log | grep -c '^applied 001_jobs$')" = 1 ] || fail "$name: migration 1 applied $(cat "$tmp"/up?.log | grep -c '^applied 001_jobs$') times"
 	[ "$(cat "$tmp"/up?.log | grep -c '^applied 002_faxd$')" = 1 ] || fail "$name: migration 2 applied more than once"
 	[ "$(cat "$tmp"/up?.log | grep -c '^applied 003_mailgate$')" = 1 ] || fail "$name: migration 3 applied more than once"
+	[ "$(cat "$tmp"/up?.log | grep -c '^applied 004_media$')" = 1 ] || fail "$name: migration 4 applied more than once"
 	n=$("$@")
-	[ "$n" = 3 ] || fail "$name: schema_version has $n rows after concurrent upgrades"
+	[ "$n" = 4 ] || fail "$name: schema_version has $n rows after concurrent upgrades"
 }
 printf 'run_user = \ndb_path = %s/concurrent/queue.db\n' "$tmp" >"$tmp/concurrent.conf"
 concurrent_upgrade SQLite "$tmp/concurrent.conf" sqlite3 "$tmp/concurrent/queue.db" 'SELECT COUNT(*) FROM schema_version'
@@ -404,7 +406,7 @@ pg_psql -q -d faxgate -c "$drop_all" >/dev/null
 concurrent_upgrade PostgreSQL "$tmp/pg.conf" pg_psql -qtA -d faxgate -c 'SELECT COUNT(*) FROM schema_version'
 note "concurrent upgrades: each migration applied once"
 
-# A database of version 2 (faxd's) with jobs in it upgrades to 3: the jobs finished before get no
+# A database of version 2 (faxd's) with jobs in it upgrades to 4: the jobs finished before get no
 # notice, those still waiting only their final one. upgrade_from_2 NAME CONF DRIVER SQL_COMMAND...
 # (SQL_COMMAND as the user faxctl connects as, so the tables are its own)
 upgrade_from_2() {
@@ -425,7 +427,8 @@ upgrade_from_2() {
 	grep -q 'faxctl db upgrade' "$tmp/err" || fail "$name: jobs on version 2 says: $(cat "$tmp/err")"
 	run "$conf" db upgrade
 	expect 0 "$name: upgrade from version 2"
-	[ "$(grep -c '^applied' "$tmp/out")" = 1 ] && grep -q '^applied 003_mailgate$' "$tmp/out" ||
+	[ "$(grep -c '^applied' "$tmp/out")" = 2 ] && grep -q '^applied 003_mailgate$' "$tmp/out" &&
+		grep -q '^applied 004_media$' "$tmp/out" ||
 		fail "$name: upgrade from version 2 says: $(cat "$tmp/out")"
 	run "$conf" jobs --json
 	json "sorted((x['status'], x['notice'], x['headers']) for x in j) == [('cancelled', 2, None), ('failed', 2, None), ('held', 1, None), ('queued', 1, None), ('sending', 1, None), ('sent', 2, None)]"

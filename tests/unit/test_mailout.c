@@ -607,6 +607,14 @@ static void test_notices(void **state)
 	assert_non_null(strstr(buf_cstr(&dsn), "\nStatus: 5.1.1\n"));
 	g_object_unref(msg);
 	mailout_mail_free(&m);
+	/* a call the network would not place (SIP 403): not authorized */
+	n.outcome = "forbidden";
+	assert_int_equal(mailout_notice(&conf, &n, &m, &err), 0);
+	msg = parse(&m);
+	notice_parts(msg, &human, &dsn, &hdr);
+	assert_non_null(strstr(buf_cstr(&dsn), "\nStatus: 5.7.1\n"));
+	g_object_unref(msg);
+	mailout_mail_free(&m);
 	conf.notify_attach_pdf = true;
 
 	/* Delay: 4.x.x, delayed, until when; no PDF; the headers rebuilt from the job. */

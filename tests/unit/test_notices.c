@@ -201,6 +201,14 @@ static void test_reason_failure(void **state)
 	                    "the number does not exist (the telephone network said so)");
 	assert_string_equal(reason_of(&j, OUTCOMES("busy", "unassigned"), NOTIFY_SEND_FAILURE, 0),
 	                    "the line was busy once, then the number does not exist once");
+	/* a SIP 403 after a busy line: the reason is cut before its parenthesis, like every outcome's */
+	j.reason_code = (char *)"forbidden";
+	j.reason = (char *)"the telephone network refused to place the call (not allowed)";
+	assert_string_equal(reason_of(&j, OUTCOMES("forbidden"), NOTIFY_SEND_FAILURE, 0),
+	                    "the telephone network refused to place the call (not allowed)");
+	assert_string_equal(
+	    reason_of(&j, OUTCOMES("busy", "forbidden"), NOTIFY_SEND_FAILURE, 0),
+	    "the line was busy once, then the telephone network refused to place the call once");
 	/* a remote that refuses even the simplest format (faxd: needs_standard at standard -> refused) */
 	j.reason_code = (char *)"refused";
 	j.reason = (char *)"the receiving fax machine refused the fax: it cannot take what we send";

@@ -44,6 +44,13 @@ static void test_table(void **state)
 	assert_int_equal(fax_outcome_info(FAX_UNASSIGNED)->next, FAX_NEXT_FAIL);
 	assert_int_equal(fax_outcome_info(FAX_REFUSED)->next, FAX_NEXT_FAIL);
 	assert_int_equal(fax_outcome_info(FAX_CANCELLED)->next, FAX_NEXT_FAIL);
+	/* a SIP 403: not allowed, so never tried again, and no fault of our line */
+	assert_int_equal(fax_outcome_info(FAX_FORBIDDEN)->next, FAX_NEXT_FAIL);
+	assert_false(fax_outcome_info(FAX_FORBIDDEN)->blames_line);
+	assert_string_equal(fax_outcome_info(FAX_FORBIDDEN)->name, "forbidden");
+	assert_string_equal(fax_outcome_info(FAX_FORBIDDEN)->words,
+	                    "the telephone network refused to place the call (not allowed)");
+	assert_int_equal(fax_outcome_parse("forbidden"), FAX_FORBIDDEN);
 	assert_true(fax_outcome_info(FAX_LINE)->blames_line);
 	assert_false(fax_outcome_info(FAX_BUSY)->blames_line);
 	assert_string_equal(fax_outcome_info(FAX_BUSY)->words, "the line was busy");
@@ -78,6 +85,7 @@ static void test_retry_delay(void **state)
 	assert_int_equal(fax_outcome_retry_delay(&c, FAX_REFUSED), 0);
 	assert_int_equal(fax_outcome_retry_delay(&c, FAX_NEEDS_STANDARD), 0);
 	assert_int_equal(fax_outcome_retry_delay(&c, FAX_CANCELLED), 0);
+	assert_int_equal(fax_outcome_retry_delay(&c, FAX_FORBIDDEN), 0);
 }
 
 static void test_from_t30_all(void **state)
@@ -95,7 +103,7 @@ static void test_from_t30_all(void **state)
 				/* what the line reports, or faxd decides, never comes out of T.30 */
 				assert_true(o != FAX_BUSY && o != FAX_NO_ANSWER && o != FAX_UNASSIGNED &&
 				            o != FAX_LINE && o != FAX_CANCELLED && o != FAX_HELD &&
-				            o != FAX_WATCHDOG);
+				            o != FAX_WATCHDOG && o != FAX_FORBIDDEN);
 				/* a machine that spoke fax or took pages is no voice */
 				if (answered || pages)
 					assert_int_not_equal(o, FAX_VOICE);

@@ -13,7 +13,8 @@
  * faxes with their bad rows, events, lines, and purging. For the mail gateway: job headers (cut
  * at 64 KiB) and notices, received faxes moved from status to status, the outbox (claims under a
  * lease, also by four processes at once, finishing, redirecting, a fax mail sent delivering its
- * fax in the same transaction, purging), alert states and queue statistics.
+ * fax in the same transaction, purging), alert states and queue statistics. For SIP: the media
+ * memory (unknown, learnt, replaced, expired after max_age).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -32,6 +33,7 @@
 #include <sqlite3.h>
 
 #include "queue/queue.h"
+#include "queue/queue_store.h" /* queue_query_int: counting rows */
 #include "testdir.h"
 #include "util/log.h"
 #include "util/xalloc.h"
@@ -98,7 +100,7 @@ static int setup_empty(void **state)
 	if (f->be == BE_PG)
 		raw_exec(
 		    f, "DROP TABLE IF EXISTS pages, jobs, schema_version, attempts, inbound_pages, inbound, "
-		       "events, lines, outbox, alerts CASCADE");
+		       "events, lines, outbox, alerts, media CASCADE");
 	*state = f;
 	return 0;
 }
@@ -2085,6 +2087,74 @@ static void test_stats(void **state)
 	assert_int_equal(st.received, 2);
 }
 
+/* ---- SIP: the media memory ---- */
+
+static void test_media(void **state)
+{
+	struct fixture *f = *state;
+	const long month = 30L * 86400;
+	enum media_memory m = MEDIA_T38_WORKS;
+
+	/* nothing known */
+	assert_int_equal(queue_media_get(f->q, "+4930123456", T0, month, &m, &f->err), QUEUE_OK);
+	assert_int_equal(m, MEDIA_UNKNOWN);
+	/* learnt, and read back at any age up to max_age */
+	assert_int_equal(queue_media_put(f->q, "+4930123456", MEDIA_G711_ONLY, T0, &f->err), QUEUE_OK);
+	assert_int_equal(queue_media_get(f->q, "+4930123456", T0, month, &m, &f->err), QUEUE_OK);
+	assert_int_equal(m, MEDIA_G711_ONLY);
+	assert_int_equal(queue_media_get(f->q, "+4930123456", T0 + month, month, &m, &f->err), QUEUE_OK);
+	assert_int_equal(m, MEDIA_G711_ONLY);
+	/* older than max_age: unknown again; max_age 0: any age */
+	assert_int_equal(queue_media_get(f->q, "+4930123456", T0 + month + 1, month, &m, &f->err), QUEUE_OK);
+	assert_int_equal(m, MEDIA_UNKNOWN);
+	assert_int_equal(queue_media_get(f->q, "+4930123456", T0 + 100 * month, 0, &m, &f->err), QUEUE_OK);
+	assert_int_equal(m, MEDIA_G711_ONLY);
+	/* a row written by a server whose clock runs ahead is fresh */
+	assert_int_equal(queue_media_get(f->q, "+4930123456", T0 - 3600, 60, &m, &f->err), QUEUE_OK);
+	assert_int_equal(m, MEDIA_G711_ONLY);
+	/* another number knows nothing of it */
+	assert_int_equal(queue_media_get(f->q, "+4930123457", T0, month, &m, &f->err), QUEUE_OK);
+	assert_int_equal(m, MEDIA_UNKNOWN);
+	/* replaced, with its time: an expired row learnt again is fresh */
+	assert_int_equal(queue_media_put(f->q, "+4930123456", MEDIA_T38_WORKS, T0 + 2 * month, &f->err),
+	                 QUEUE_OK);
+	assert_int_equal(queue_media_get(f->q, "+4930123456", T0 + 2 * month + 5, month, &m, &f->err),
+	                 QUEUE_OK);
+	assert_int_equal(m, MEDIA_T38_WORKS);
+	assert_int_equal(queue_media_get(f->q, "+4930123456", T0 + 3 * month + 1, month, &m, &f->err),
+	                 QUEUE_OK);
+	assert_int_equal(m, MEDIA_UNKNOWN);
+	/* unknown stored is forgetting */
+	assert_int_equal(queue_media_put(f->q, "+4930123456", MEDIA_UNKNOWN, T0 + 2 * month, &f->err),
+	                 QUEUE_OK);
+	assert_int_equal(queue_media_get(f->q, "+4930123456", T0 + 2 * month, month, &m, &f->err), QUEUE_OK);
+	assert_int_equal(m, MEDIA_UNKNOWN);
+	/* one row a number, whatever was put */
+	int64_t rows = -1;
+	assert_int_equal(queue_media_put(f->q, "+4930123456", MEDIA_G711_ONLY, T0, &f->err), QUEUE_OK);
+	assert_int_equal(queue_media_put(f->q, "+4930123457", MEDIA_T38_WORKS, T0, &f->err), QUEUE_OK);
+	assert_int_equal(queue_query_int(f->q, "SELECT COUNT(*) FROM media", NULL, 0, &rows, &f->err),
+	                 QUEUE_OK);
+	assert_int_equal(rows, 2);
+	assert_int_equal(queue_media_get(f->q, "+4930123457", T0, month, &m, &f->err), QUEUE_OK);
+	assert_int_equal(m, MEDIA_T38_WORKS);
+	/* text from outside stays a key of its own; a damaged row reads as unknown */
+	assert_int_equal(
+	    queue_media_put(f->q, "+49'; DROP TABLE media; --\xFF", MEDIA_G711_ONLY, T0, &f->err), QUEUE_OK);
+	assert_int_equal(queue_media_get(f->q, "+49'; DROP TABLE media; --\xFF", T0, month, &m, &f->err),
+	                 QUEUE_OK);
+	assert_int_equal(m, MEDIA_G711_ONLY);
+	raw_exec(f, "UPDATE media SET memory = 0 WHERE number = '+4930123457'");
+	assert_int_equal(queue_media_get(f->q, "+4930123457", T0, month, &m, &f->err), QUEUE_OK);
+	assert_int_equal(m, MEDIA_UNKNOWN);
+	/* a number is needed, and a known memory */
+	assert_int_equal(queue_media_put(f->q, "", MEDIA_G711_ONLY, T0, &f->err), QUEUE_BAD_STATE);
+	assert_int_equal(queue_media_put(f->q, NULL, MEDIA_G711_ONLY, T0, &f->err), QUEUE_BAD_STATE);
+	assert_int_equal(queue_media_put(f->q, "+491", (enum media_memory)3, T0, &f->err), QUEUE_BAD_STATE);
+	assert_int_equal(queue_media_get(f->q, NULL, T0, month, &m, &f->err), QUEUE_OK);
+	assert_int_equal(m, MEDIA_UNKNOWN);
+}
+
 static void test_purge_mails(void **state)
 {
 	struct fixture *f = *state;
@@ -2164,6 +2234,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_alerts, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_stats, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_purge_mails, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_media, setup, teardown),
 	};
 	int failed;
 
