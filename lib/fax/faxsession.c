@@ -8,6 +8,9 @@
  * receiving session lets spandsp write a temporary TIFF and turns it back into MMR pages at the
  * end (faxsession_rx.c). What the remote says (station id) is hostile text: it is reduced to
  * printable ASCII before anyone sees it. spandsp's own messages go to the log at debug level.
+ * When the line switches the call to T.38, faxsession_t38.c takes over with spandsp's T.38
+ * terminal; this file stops the audio terminal and keeps what it achieved (pages confirmed or
+ * received), and the result adds up both parts.
  */
 #include "fax/faxsession.h"
 
@@ -30,27 +33,6 @@
 #define SPANDSP_PATH_MAX 255
 #define SAMPLES_A_SECOND 8000
 
-struct faxsession {
-	fax_state_t *fax;
-	t30_state_t *t30;
-	bool calling;
-	bool ended;      /* phase E seen */
-	bool terminated; /* faxsession_terminate called */
-	bool fax_answered;
-	int code;
-	t30_stats_t stats; /* as they were at phase E */
-	char remote_id[21];
-	unsigned long progress;
-	/* the image in flight, looked at once a second (spandsp has no event during a page) */
-	long samples;
-	bool tx_quiet; /* some of our output this second was silence */
-	int last_image_size, last_length;
-	int pages_to_send; /* pages from first_page to the end */
-	char *tx_path, *rx_path;
-	int *bad_rows; /* receiving: bad rows of each page so far */
-	int bad_rows_count;
-};
-
 static void session_span_log(int level, const char *text)
 {
 	size_t n = strlen(text);
@@ -61,7 +43,7 @@ static void session_span_log(int level, const char *text)
 	log_debug("spandsp: %.*s", (int)n, text);
 }
 
-static void session_route_log(logging_state_t *ls)
+void faxsession_route_log(logging_state_t *ls)
 {
 	/* spandsp prints to stdout unless told otherwise; its detail is only worth the CPU when debugging. */
 	span_log_set_message_handler(ls, session_span_log);
@@ -107,20 +89,25 @@ static int session_phase_d(t30_state_t *t, void *user_data, int result)
 {
 	struct faxsession *s = user_data;
 	t30_stats_t st;
+	int page;
 
 	(void)result;
 	s->progress++;
 	s->fax_answered = true;
 	if (s->calling)
 		return T30_ERR_OK;
-	/* One call per received page, after it is complete: its bad rows are the most recent page's. */
+	/*
+	 * One call per received page, after it is complete: its bad rows are the most recent page's.
+	 * After a switch to T.38 spandsp counts again from 0, after the pages received in audio.
+	 */
 	t30_get_transfer_statistics(t, &st);
-	if (st.pages_rx > s->bad_rows_count && st.pages_rx <= FAXSESSION_MAX_RX_PAGES) {
-		s->bad_rows = xreallocarray(s->bad_rows, (size_t)st.pages_rx, sizeof(*s->bad_rows));
-		for (int i = s->bad_rows_count; i < st.pages_rx; i++)
+	page = (int)s->rx_before.count + st.pages_rx;
+	if (st.pages_rx > 0 && page > s->bad_rows_count && page <= FAXSESSION_MAX_RX_PAGES) {
+		s->bad_rows = xreallocarray(s->bad_rows, (size_t)page, sizeof(*s->bad_rows));
+		for (int i = s->bad_rows_count; i < page; i++)
 			s->bad_rows[i] = 0;
-		s->bad_rows_count = st.pages_rx;
-		s->bad_rows[st.pages_rx - 1] = st.bad_rows;
+		s->bad_rows_count = page;
+		s->bad_rows[page - 1] = st.bad_rows;
 	}
 	return T30_ERR_OK;
 }
@@ -129,6 +116,11 @@ static void session_phase_e(t30_state_t *t, void *user_data, int completion_code
 {
 	struct faxsession *s = user_data;
 
+	if (s->switching) {
+		/* the audio T.30 stopped for T.38: the call goes on, only its statistics matter */
+		t30_get_transfer_statistics(t, &s->stats);
+		return;
+	}
 	if (s->ended)
 		return;
 	s->ended = true;
@@ -160,18 +152,14 @@ static int session_modems(int max_speed)
 	return T30_SUPPORT_V27TER;
 }
 
-static void session_setup_t30(struct faxsession *s, const struct faxsession_params *p)
+void faxsession_setup_t30(struct faxsession *s, int max_speed)
 {
 	t30_state_t *t = s->t30;
-	char text[T30_MAX_PAGE_HEADER_INFO + 1];
 
-	fax_set_transmit_on_idle(s->fax, true);
-	session_route_log(fax_get_logging_state(s->fax));
-	session_route_log(t30_get_logging_state(t));
-	session_clean_id(text, T30_MAX_IDENT_LEN + 1, p->station_id);
-	t30_set_tx_ident(t, text);
-	t30_set_ecm_capability(t, p->ecm);
-	t30_set_supported_modems(t, session_modems(p->max_speed));
+	faxsession_route_log(t30_get_logging_state(t));
+	t30_set_tx_ident(t, s->station_id);
+	t30_set_ecm_capability(t, s->ecm);
+	t30_set_supported_modems(t, session_modems(max_speed));
 	/* T.6 needs ECM; without it spandsp falls back to T.4 by itself. */
 	t30_set_supported_compressions(t, T30_SUPPORT_T4_1D_COMPRESSION | T30_SUPPORT_T4_2D_COMPRESSION |
 	                                      T30_SUPPORT_T6_COMPRESSION);
@@ -181,14 +169,23 @@ static void session_setup_t30(struct faxsession *s, const struct faxsession_para
 	t30_set_supported_image_sizes(t, T30_SUPPORT_215MM_WIDTH | T30_SUPPORT_A4_LENGTH |
 	                                     T30_SUPPORT_B4_LENGTH | T30_SUPPORT_US_LETTER_LENGTH |
 	                                     T30_SUPPORT_US_LEGAL_LENGTH | T30_SUPPORT_UNLIMITED_LENGTH);
-	if (p->calling && p->header && *p->header) {
-		session_clean_id(text, sizeof(text), p->header);
-		t30_set_tx_page_header_info(t, text);
-	}
+	if (s->header[0])
+		t30_set_tx_page_header_info(t, s->header);
 	t30_set_phase_b_handler(t, session_phase_b, s);
 	t30_set_phase_d_handler(t, session_phase_d, s);
 	t30_set_phase_e_handler(t, session_phase_e, s);
 	t30_set_real_time_frame_handler(t, session_frame, s);
+	if (s->calling) {
+		/*
+		 * All pages are in the file, so spandsp's "p.N" in the header is the job's page number;
+		 * after a switch to T.38 the pages confirmed in audio are not sent again.
+		 */
+		t30_set_tx_file(t, s->tx_path, s->first_page + s->pages_before, -1);
+	} else {
+		t30_set_rx_file(t, s->rx_path, FAXSESSION_MAX_RX_PAGES);
+		/* MMR in the file: small, and the encoding the pages are stored in anyway. */
+		t30_set_rx_encoding(t, T4_COMPRESSION_ITU_T6);
+	}
 }
 
 /* A new empty file of a unique name in dir, for spandsp's TIFF; NULL with the reason in err. */
@@ -240,20 +237,13 @@ static int session_prepare_tx(struct faxsession *s, const struct faxsession_para
 		return -1;
 	}
 	s->pages_to_send = (int)p->pages->count - p->first_page;
-	/* All pages are in the file, so spandsp's "p.N" in the header is the job's page number. */
-	t30_set_tx_file(s->t30, s->tx_path, p->first_page, -1);
 	return 0;
 }
 
 static int session_prepare_rx(struct faxsession *s, const struct faxsession_params *p, struct buf *err)
 {
 	s->rx_path = session_tmpfile(p->tmpdir, "rx", err);
-	if (s->rx_path == NULL)
-		return -1;
-	t30_set_rx_file(s->t30, s->rx_path, FAXSESSION_MAX_RX_PAGES);
-	/* MMR in the file: small, and the encoding the pages are stored in anyway. */
-	t30_set_rx_encoding(s->t30, T4_COMPRESSION_ITU_T6);
-	return 0;
+	return s->rx_path ? 0 : -1;
 }
 
 struct faxsession *faxsession_new(const struct faxsession_params *p, struct buf *err)
@@ -262,6 +252,12 @@ struct faxsession *faxsession_new(const struct faxsession_params *p, struct buf 
 	int rc;
 
 	s->calling = p->calling;
+	session_clean_id(s->station_id, sizeof(s->station_id), p->station_id);
+	if (p->calling && p->header)
+		session_clean_id(s->header, sizeof(s->header), p->header);
+	s->ecm = p->ecm;
+	s->max_speed = p->max_speed;
+	s->first_page = p->first_page;
 	s->fax = fax_init(NULL, p->calling);
 	if (s->fax == NULL) {
 		buf_puts(err, "spandsp cannot create a fax terminal");
@@ -269,41 +265,38 @@ struct faxsession *faxsession_new(const struct faxsession_params *p, struct buf 
 		return NULL;
 	}
 	s->t30 = fax_get_t30_state(s->fax);
-	session_setup_t30(s, p);
+	fax_set_transmit_on_idle(s->fax, true);
+	faxsession_route_log(fax_get_logging_state(s->fax));
 	rc = p->calling ? session_prepare_tx(s, p, err) : session_prepare_rx(s, p, err);
 	if (rc < 0) {
 		faxsession_free(s);
 		return NULL;
 	}
+	faxsession_setup_t30(s, s->max_speed);
 	return s;
 }
 
 /*
  * Without ECM a page is one long carrier with no T.30 event for minutes; the watchdog must not
  * take that for a stall. The receiver sees the image grow in spandsp's statistics; the sender
- * sees only that it transmits without a break.
+ * sees only that it transmits without a break (audio: no silence; T.38: packets go out).
  */
-static void session_watch_image(struct faxsession *s, const int16_t *out, int n)
+void faxsession_watch(struct faxsession *s, int n)
 {
 	t30_stats_t st;
+	bool sending = s->t38 ? s->tx_packets > 0 : !s->tx_quiet;
 
-	if (!s->tx_quiet)
-		for (int i = 0; i < n; i++)
-			if (out[i] == 0) {
-				s->tx_quiet = true;
-				break;
-			}
 	s->samples += n;
 	if (s->samples < SAMPLES_A_SECOND)
 		return;
 	s->samples = 0;
 	t30_get_transfer_statistics(s->t30, &st);
-	if (st.image_size != s->last_image_size || st.length != s->last_length ||
-	    (s->calling && !s->tx_quiet))
+	if (st.image_size != s->last_image_size || st.length != s->last_length || (s->calling && sending))
 		s->progress++;
 	s->last_image_size = st.image_size;
 	s->last_length = st.length;
 	s->tx_quiet = false;
+	s->tx_packets = 0;
 }
 
 bool faxsession_audio(struct faxsession *s, const int16_t *in, int16_t *out, int n)
@@ -321,8 +314,11 @@ bool faxsession_audio(struct faxsession *s, const int16_t *in, int16_t *out, int
 	}
 	if (got < n)
 		memset(out + got, 0, (size_t)(n - got) * sizeof(*out));
-	if (s->fax && !s->ended)
-		session_watch_image(s, out, n);
+	if (s->fax && !s->ended) {
+		for (int i = 0; i < n && !s->tx_quiet; i++)
+			s->tx_quiet = out[i] == 0;
+		faxsession_watch(s, n);
+	}
 	return !s->ended;
 }
 
@@ -331,29 +327,69 @@ unsigned long faxsession_progress(const struct faxsession *s)
 	return s->progress;
 }
 
+/* Sending: pages the remote confirmed in this call, in audio and in T.38 after a switch. */
+static int session_confirmed(const struct faxsession *s)
+{
+	int n = s->pages_before + s->stats.pages_tx;
+
+	return n < 0 ? 0 : n > s->pages_to_send ? s->pages_to_send : n;
+}
+
 void faxsession_terminate(struct faxsession *s)
 {
-	if (s->ended || s->fax == NULL)
+	if (s->ended || s->t30 == NULL)
 		return;
 	s->terminated = true;
 	t30_terminate(s->t30);
 	/* spandsp reports the status it had so far; an unfinished call ended from outside is a drop. */
 	if (!s->ended)
 		session_phase_e(s->t30, s, T30_ERR_CALLDROPPED);
-	else if (s->code == T30_ERR_OK && s->calling && s->stats.pages_tx < s->pages_to_send)
+	else if (s->code == T30_ERR_OK && s->calling && session_confirmed(s) < s->pages_to_send)
 		s->code = T30_ERR_CALLDROPPED;
 }
 
 /* Stop spandsp for good: the received TIFF is complete only once spandsp has closed it. */
 static void session_release(struct faxsession *s)
 {
-	if (s->fax == NULL)
-		return;
 	if (!s->ended)
 		faxsession_terminate(s);
+	if (s->fax)
+		fax_free(s->fax);
+	s->fax = NULL;
+	faxsession_t38_release(s);
+	s->t30 = NULL;
+}
+
+void faxsession_audio_stop(struct faxsession *s)
+{
+	if (s->fax == NULL)
+		return;
+	t30_get_transfer_statistics(s->t30, &s->stats);
+	/* T.30 may finish a page it was ending; its phase E then only updates the statistics */
+	s->switching = true;
+	t30_terminate(s->t30);
+	s->switching = false;
 	fax_free(s->fax);
 	s->fax = NULL;
 	s->t30 = NULL;
+	s->audio_stats = s->stats;
+	memset(&s->stats, 0, sizeof(s->stats));
+	if (s->calling) {
+		s->pages_before = s->audio_stats.pages_tx < 0 ? 0 : s->audio_stats.pages_tx;
+		if (s->pages_before > s->pages_to_send)
+			s->pages_before = s->pages_to_send;
+		return;
+	}
+	/*
+	 * The T.38 T.30 writes its own TIFF over the same file: the pages so far are read now (they
+	 * are complete: spandsp writes a page only once it has all of it), and the file emptied, as
+	 * spandsp would leave it if no page came.
+	 */
+	faxsession_read_rx(s->rx_path, &s->rx_before, &s->rx_before_ydpi);
+	if (truncate(s->rx_path, 0) < 0)
+		log_warning("cannot empty %s: %s", s->rx_path, strerror(errno));
+	if (s->bad_rows_count > (int)s->rx_before.count)
+		s->bad_rows_count = (int)s->rx_before.count;
 }
 
 /* 98, 196 or 391 dots an inch; spandsp writes them in dots a centimetre, hence the wide bands. */
@@ -370,27 +406,31 @@ static int session_resolution(int ydpi)
 
 void faxsession_result(struct faxsession *s, struct faxsession_result *r)
 {
+	const t30_stats_t *st;
+
 	memset(r, 0, sizeof(*r));
 	session_release(s);
 	r->t30_code = s->code;
 	r->fax_answered = s->fax_answered;
 	snprintf(r->remote_id, sizeof(r->remote_id), "%s", s->remote_id);
-	r->bit_rate = s->fax_answered ? s->stats.bit_rate : 0;
-	r->ecm = s->fax_answered && s->stats.error_correcting_mode;
+	/* after a switch to T.38 that never got as far as a page, the audio part says how it went */
+	st = s->stats.bit_rate == 0 && s->audio_stats.bit_rate != 0 ? &s->audio_stats : &s->stats;
+	r->bit_rate = s->fax_answered ? st->bit_rate : 0;
+	r->ecm = s->fax_answered && st->error_correcting_mode;
 	r->resolution = -1;
 	if (s->calling) {
-		r->pages_confirmed = s->stats.pages_tx;
-		if (r->pages_confirmed > s->pages_to_send)
-			r->pages_confirmed = s->pages_to_send;
-		if (r->pages_confirmed < 0)
-			r->pages_confirmed = 0;
+		r->pages_confirmed = session_confirmed(s);
 		return;
 	}
+	/* the pages received in audio before a switch to T.38 come first */
+	for (size_t i = 0; i < s->rx_before.count; i++)
+		fax_page_list_push(&r->rx_pages, &s->rx_before.pages[i]);
+	fax_page_list_free(&s->rx_before);
 	if (s->rx_path) {
 		int yres = 0;
 
 		faxsession_read_rx(s->rx_path, &r->rx_pages, &yres);
-		r->resolution = session_resolution(yres);
+		r->resolution = session_resolution(yres ? yres : s->rx_before_ydpi);
 		unlink(s->rx_path);
 		free(s->rx_path);
 		s->rx_path = NULL;
@@ -414,6 +454,8 @@ void faxsession_free(struct faxsession *s)
 		return;
 	if (s->fax)
 		fax_free(s->fax);
+	faxsession_t38_release(s);
+	fax_page_list_free(&s->rx_before);
 	if (s->tx_path) {
 		unlink(s->tx_path);
 		free(s->tx_path);

@@ -61,8 +61,8 @@ struct faxsession;
 typedef int (*faxsession_ifp_fn)(void *user, const uint8_t *ifp, int len, int count);
 
 struct faxsession_t38 {
-	int version;      /* T38FaxVersion agreed (0..3) */
-	int max_bitrate;  /* T38MaxBitRate (bit/s), 0 unknown */
+	int version;          /* T38FaxVersion agreed (0..3) */
+	int max_bitrate;      /* T38MaxBitRate (bit/s), 0 unknown */
 	bool transferred_tcf; /* T38FaxRateManagement: transferredTCF (else localTCF) */
 	bool fill_bit_removal;
 };
@@ -74,11 +74,6 @@ struct faxsession *faxsession_new(const struct faxsession_params *p, struct buf 
  * once T.30 has finished (then hang up and read the result).
  */
 bool faxsession_audio(struct faxsession *s, const int16_t *in, int16_t *out, int n);
-/*
- * A counter that grows whenever the call makes progress (a T.30 frame, phase change, page done, and
- * once a second while a page's image is in flight): for the watchdog. A call spandsp cannot end
- * (loud noise) leaves it still.
- */
 /*
  * Go on in T.38: the audio modems stop and T.30 continues (or starts again, when the switch came
  * after T.30 had begun) over IFP packets. Pages confirmed before the switch stay counted and are
@@ -94,14 +89,19 @@ void faxsession_t38_rx(struct faxsession *s, const uint8_t *ifp, int len, uint16
  * sends its packets from here. Returns true while the call goes on, false once T.30 has finished.
  */
 bool faxsession_t38_tick(struct faxsession *s, int n);
+/*
+ * A counter that grows whenever the call makes progress (a T.30 frame, phase change, page done, and
+ * once a second while a page's image is in flight): for the watchdog. A call spandsp cannot end
+ * (loud noise) leaves it still.
+ */
 unsigned long faxsession_progress(const struct faxsession *s);
 /* End the call now (cancel, watchdog, hang-up by the line): T.30 stops, result says so. */
 void faxsession_terminate(struct faxsession *s);
 /*
- * The result; call once, after faxsession_audio returned false or after faxsession_terminate (a
- * call still going on is terminated). It stops spandsp for good and hands the received pages to r
- * (free them with faxsession_result_free). A terminated call that had not finished reports
- * T30_ERR_CALLDROPPED.
+ * The result; call once, after faxsession_audio (or faxsession_t38_tick) returned false or after
+ * faxsession_terminate (a call still going on is terminated). It stops spandsp for good and hands
+ * the received pages to r (free them with faxsession_result_free); after a switch to T.38 it counts
+ * the pages of both parts. A terminated call that had not finished reports T30_ERR_CALLDROPPED.
  */
 void faxsession_result(struct faxsession *s, struct faxsession_result *r);
 void faxsession_result_free(struct faxsession_result *r);

@@ -26,8 +26,8 @@
 #define UDPTL_MAX_DEPTH    8    /* most earlier packets carried as redundancy */
 
 struct udptl_tx {
-	uint16_t seq;    /* sequence number of the next datagram */
-	int depth;       /* redundancy depth: earlier packets carried (0..UDPTL_MAX_DEPTH) */
+	uint16_t seq;     /* sequence number of the next datagram */
+	int depth;        /* redundancy depth: earlier packets carried (0..UDPTL_MAX_DEPTH) */
 	int max_datagram; /* the far end's T38FaxMaxDatagram (bytes of UDP payload), 0: UDPTL_MAX_DATAGRAM */
 	/* the last UDPTL_MAX_DEPTH IFP packets sent, newest at hist[(seq - 1) % UDPTL_MAX_DEPTH] */
 	uint8_t hist[UDPTL_MAX_DEPTH][UDPTL_MAX_IFP];
@@ -52,6 +52,7 @@ struct udptl_rx {
 	uint16_t have_seq[UDPTL_RX_WINDOW];
 	uint8_t buf[UDPTL_RX_WINDOW][UDPTL_MAX_IFP];
 	int len[UDPTL_RX_WINDOW];
+	int held; /* packets in buf */
 	/* counters */
 	unsigned long datagrams, bad, recovered, lost, duplicates;
 };
@@ -66,5 +67,13 @@ int udptl_rx_put(struct udptl_rx *r, const uint8_t *dgram, size_t len);
  * in lost) and the packets after it come out.
  */
 int udptl_rx_get(struct udptl_rx *r, uint8_t *ifp, size_t ifpsize, int *len, uint16_t *seq);
+/*
+ * Packets held behind a gap (0: nothing waits). T.38 goes quiet while one side waits for the other,
+ * so a gap near the end of a burst may never see the window fill: a caller with a clock gives the
+ * gap up after a while with udptl_rx_give_up (counted in lost); the packets after it then come out.
+ */
+int udptl_rx_held(const struct udptl_rx *r);
+/* Give up the gap before the held packets now; returns the packets given up (0: no gap). */
+int udptl_rx_give_up(struct udptl_rx *r);
 
 #endif

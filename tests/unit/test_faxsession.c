@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <dirent.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -26,6 +27,7 @@
 #include "fax/outcome.h"
 #include "render/geometry.h"
 #include "render/mmr.h"
+#include "t38/udptl.h"
 #include "testdir.h"
 #include "util/log.h"
 
@@ -694,15 +696,363 @@ static void test_bad_params(void **state)
 	assert_int_equal(leftovers(), 0);
 }
 
+/* ---- T.38: two sessions over UDPTL, both ways through a network that loses datagrams ---- */
+
+#define T38_QUEUE     64  /* datagrams one side sends in one block of time, at most */
+#define T38_GIVE_UP   10  /* blocks (200 ms) a gap may hold packets back before it is given up */
+#define T38_MAX_DGRAM 400 /* the far end's T38FaxMaxDatagram */
+
+/* One direction: the sender's UDPTL, the network, the receiver's UDPTL. */
+struct t38_path {
+	struct udptl_tx tx;
+	struct udptl_rx rx;
+	int loss_permille;
+	uint32_t rng; /* the network's own generator: runs repeat exactly */
+	uint8_t q[T38_QUEUE][UDPTL_MAX_DATAGRAM];
+	int qlen[T38_QUEUE];
+	int n;
+	int held_blocks; /* blocks the receiver has held packets behind a gap */
+	unsigned long sent, dropped;
+};
+
+struct t38_wire {
+	int depth;         /* redundancy */
+	int loss_permille; /* each datagram lost with this chance, both ways */
+	uint32_t seed;
+	long audio_samples; /* audio before both switch to T.38 (0: T.38 from the start) */
+	struct faxsession_t38 opt;
+	long limit;                                   /* samples; 0: LIMIT_SECS */
+	long samples;                                 /* out: samples the call took, audio and T.38 */
+	bool hit_limit;                               /* out */
+	unsigned long sent, dropped, recovered, lost; /* out: datagrams, both ways */
+	double cpu;                                   /* out: seconds of CPU the call took */
+	long max_still; /* out: longest run of T.38 samples in which neither session's progress moved */
+};
+
+static uint32_t path_rnd(struct t38_path *p)
+{
+	p->rng = p->rng * 1664525u + 1013904223u;
+	return p->rng >> 8;
+}
+
+/* The session's faxsession_ifp_fn: each copy spandsp asks for is a datagram of its own. */
+static int t38_send(void *user, const uint8_t *ifp, int len, int count)
+{
+	struct t38_path *p = user;
+
+	for (int i = 0; i < count; i++) {
+		assert_true(p->n < T38_QUEUE);
+		int n = udptl_tx_build(&p->tx, ifp, len, p->q[p->n], sizeof(p->q[p->n]));
+		assert_true(n > 0 && n <= T38_MAX_DGRAM);
+		p->sent++;
+		if ((int)(path_rnd(p) % 1000) < p->loss_permille) {
+			p->dropped++;
+			continue;
+		}
+		p->qlen[p->n++] = n;
+	}
+	return 0;
+}
+
+/* What went out in this block arrives; a gap holding packets back too long is given up. */
+static void t38_deliver(struct t38_path *p, struct faxsession *to)
+{
+	uint8_t ifp[UDPTL_MAX_IFP];
+	int len;
+	uint16_t seq;
+
+	for (int i = 0; i < p->n; i++)
+		assert_int_equal(udptl_rx_put(&p->rx, p->q[i], (size_t)p->qlen[i]), 0);
+	p->n = 0;
+	p->held_blocks = udptl_rx_held(&p->rx) ? p->held_blocks + 1 : 0;
+	if (p->held_blocks > T38_GIVE_UP)
+		udptl_rx_give_up(&p->rx);
+	while (udptl_rx_get(&p->rx, ifp, sizeof(ifp), &len, &seq) == 1)
+		faxsession_t38_rx(to, ifp, len, seq);
+}
+
+static struct t38_path *t38_path_new(const struct t38_wire *w, uint32_t seed)
+{
+	struct t38_path *p = calloc(1, sizeof(*p));
+
+	assert_non_null(p);
+	udptl_tx_init(&p->tx, w->depth, T38_MAX_DGRAM);
+	udptl_rx_init(&p->rx);
+	p->loss_permille = w->loss_permille;
+	p->rng = seed;
+	return p;
+}
+
+static void t38_switch(struct faxsession *s, const struct t38_wire *w, struct t38_path *out)
+{
+	struct buf err = BUF_INIT;
+
+	assert_false(faxsession_is_t38(s));
+	if (faxsession_t38_start(s, &w->opt, t38_send, out, &err) < 0)
+		fail_msg("faxsession_t38_start: %s", buf_cstr(&err));
+	assert_true(faxsession_is_t38(s));
+	/* once is enough */
+	assert_int_equal(faxsession_t38_start(s, &w->opt, t38_send, out, &err), -1);
+	buf_free(&err);
+}
+
+/* A whole call between two sessions that switch to T.38 together; results in rt and rr. */
+static void t38_call(const struct faxsession_params *ps, const struct faxsession_params *pr,
+                     struct t38_wire *w, struct faxsession_result *rt, struct faxsession_result *rr)
+{
+	struct faxsession *c = session(ps), *a = session(pr);
+	struct t38_path *to_ans = t38_path_new(w, w->seed), *to_call = t38_path_new(w, w->seed * 7 + 3);
+	int16_t heard_by_ans[BLOCK] = {0}, heard_by_call[BLOCK] = {0};
+	long limit = w->limit ? w->limit : (long)LIMIT_SECS * RATE;
+	bool c_on = true, a_on = true;
+	unsigned long last_c = 0, last_a = 0;
+	long still_since;
+	clock_t t0 = clock();
+
+	for (w->samples = 0; w->samples < w->audio_samples; w->samples += BLOCK) {
+		faxsession_audio(c, heard_by_call, heard_by_ans, BLOCK);
+		faxsession_audio(a, heard_by_ans, heard_by_call, BLOCK);
+	}
+	t38_switch(c, w, to_ans);
+	t38_switch(a, w, to_call);
+	still_since = w->samples;
+	for (; c_on || a_on; w->samples += BLOCK) {
+		if (faxsession_progress(c) != last_c || faxsession_progress(a) != last_a)
+			still_since = w->samples;
+		if (w->samples - still_since > w->max_still)
+			w->max_still = w->samples - still_since;
+		last_c = faxsession_progress(c);
+		last_a = faxsession_progress(a);
+		if (w->samples >= limit) {
+			w->hit_limit = true;
+			faxsession_terminate(c);
+			faxsession_terminate(a);
+			break;
+		}
+		if (c_on)
+			c_on = faxsession_t38_tick(c, BLOCK);
+		if (a_on)
+			a_on = faxsession_t38_tick(a, BLOCK);
+		t38_deliver(to_ans, a);
+		t38_deliver(to_call, c);
+	}
+	faxsession_result(c, rt);
+	faxsession_result(a, rr);
+	w->cpu = (double)(clock() - t0) / CLOCKS_PER_SEC;
+	faxsession_free(c);
+	faxsession_free(a);
+	w->sent = to_ans->sent + to_call->sent;
+	w->dropped = to_ans->dropped + to_call->dropped;
+	w->recovered = to_ans->rx.recovered + to_call->rx.recovered;
+	w->lost = to_ans->rx.lost + to_call->rx.lost;
+	assert_int_equal(to_ans->rx.bad + to_call->rx.bad, 0);
+	free(to_ans);
+	free(to_call);
+	print_message("T.38 call: %.0f s of call in %.3f s CPU, %lu datagrams, %lu lost on the way, %lu "
+	              "recovered, %lu given up\n",
+	              (double)w->samples / RATE, w->cpu, w->sent, w->dropped, w->recovered, w->lost);
+}
+
+static struct t38_wire t38_wire_default(void)
+{
+	struct t38_wire w = {
+	    .depth = 3,
+	    .seed = 1,
+	    .opt = {.version = 0, .max_bitrate = 14400, .transferred_tcf = false, .fill_bit_removal = false},
+	};
+	return w;
+}
+
+/* Everything a clean call must show: the pages pixel for pixel, both ids, the modem, ECM. */
+static void expect_t38_ok(const struct fax_page_list *doc, const struct t38_wire *w,
+                          const struct faxsession_result *rt, const struct faxsession_result *rr)
+{
+	assert_false(w->hit_limit);
+	assert_int_equal(rt->t30_code, T30_ERR_OK);
+	assert_int_equal(rr->t30_code, T30_ERR_OK);
+	assert_true(rt->fax_answered);
+	assert_int_equal(rt->pages_confirmed, (int)doc->count);
+	assert_string_equal(rt->remote_id, "+1 212 5551212");
+	assert_string_equal(rr->remote_id, "+49 30 1234567");
+	expect_pages(doc, 0, rr);
+	for (int i = 0; i < rr->pages_received; i++)
+		assert_int_equal(rr->rx_bad_rows[i], 0);
+}
+
+static void test_t38(void **state)
+{
+	struct fax_page_list doc;
+	struct faxsession_params ps, pr = receiver_params();
+	struct faxsession_result rt, rr;
+	struct t38_wire w = t38_wire_default();
+
+	(void)state;
+	make_doc(&doc, 3, 700, 101);
+	ps = sender_params(&doc, FAX_RES_FINE);
+	t38_call(&ps, &pr, &w, &rt, &rr);
+	expect_t38_ok(&doc, &w, &rt, &rr);
+	assert_int_equal(rt.bit_rate, 14400);
+	assert_true(rt.ecm);
+	assert_true(rr.ecm);
+	assert_int_equal(rr.resolution, FAX_RES_FINE);
+	assert_int_equal(rr.rx_pages.pages[0].height - doc.pages[0].height, 32);
+	assert_int_equal(w.dropped + w.lost + w.recovered, 0);
+	/* unpaced: a call of about a minute takes a fraction of a second */
+	assert_true(w.samples > 20L * RATE);
+	assert_int_equal(leftovers(), 0);
+	faxsession_result_free(&rt);
+	faxsession_result_free(&rr);
+
+	/* the far end's T38MaxBitRate caps the modem; no ECM, fill bits removed, version 3 */
+	w = t38_wire_default();
+	w.opt = (struct faxsession_t38){
+	    .version = 3, .max_bitrate = 9600, .transferred_tcf = true, .fill_bit_removal = true};
+	ps.ecm = false;
+	t38_call(&ps, &pr, &w, &rt, &rr);
+	expect_t38_ok(&doc, &w, &rt, &rr);
+	assert_int_equal(rt.bit_rate, 9600);
+	assert_false(rt.ecm);
+	/* a page without ECM is a long stream of packets: the watchdog still sees progress */
+	assert_true(w.max_still < 10L * RATE);
+	faxsession_result_free(&rt);
+	faxsession_result_free(&rr);
+	fax_page_list_free(&doc);
+}
+
+/* The usual case on a SIP line: a moment of audio (CNG, CED) before the re-INVITE to T.38. */
+static void test_t38_after_audio(void **state)
+{
+	struct fax_page_list doc;
+	struct faxsession_params ps, pr = receiver_params();
+	struct faxsession_result rt, rr;
+	struct t38_wire w = t38_wire_default();
+
+	(void)state;
+	make_doc(&doc, 2, 700, 103);
+	ps = sender_params(&doc, FAX_RES_FINE);
+	w.audio_samples = RATE * 4 / 10;
+	t38_call(&ps, &pr, &w, &rt, &rr);
+	expect_t38_ok(&doc, &w, &rt, &rr);
+	assert_int_equal(rt.bit_rate, 14400);
+	assert_true(rt.ecm);
+	assert_int_equal(leftovers(), 0);
+	faxsession_result_free(&rt);
+	faxsession_result_free(&rr);
+	fax_page_list_free(&doc);
+}
+
+/* Datagrams lost at random both ways: redundancy brings them back and the call goes through. */
+static void test_t38_loss(void **state)
+{
+	struct fax_page_list doc;
+	struct faxsession_params ps, pr = receiver_params();
+	struct faxsession_result rt, rr;
+
+	(void)state;
+	make_doc(&doc, 2, 700, 107);
+	ps = sender_params(&doc, FAX_RES_FINE);
+	for (uint32_t seed = 1; seed <= 3; seed++) {
+		struct t38_wire w = t38_wire_default();
+		w.loss_permille = 50;
+		w.seed = seed;
+		t38_call(&ps, &pr, &w, &rt, &rr);
+		expect_t38_ok(&doc, &w, &rt, &rr);
+		assert_true(rt.ecm);
+		assert_true(w.dropped > w.sent / 40);
+		assert_true(w.recovered > 0);
+		faxsession_result_free(&rt);
+		faxsession_result_free(&rr);
+	}
+	fax_page_list_free(&doc);
+}
+
+/*
+ * Heavy loss and no redundancy: the call may well fail, which is why lines send redundancy. It
+ * must end all the same, and what it says must hold together.
+ */
+static void test_t38_heavy_loss(void **state)
+{
+	struct fax_page_list doc;
+	struct faxsession_params ps, pr = receiver_params();
+	struct faxsession_result rt, rr;
+	struct t38_wire w = t38_wire_default();
+
+	(void)state;
+	make_doc(&doc, 2, 700, 109);
+	ps = sender_params(&doc, FAX_RES_FINE);
+	w.depth = 0;
+	w.loss_permille = 150;
+	w.limit = 10L * 60 * RATE;
+	t38_call(&ps, &pr, &w, &rt, &rr);
+	assert_int_equal(w.recovered, 0);
+	assert_true(w.lost > 0);
+	assert_true(rt.pages_confirmed <= rr.pages_received);
+	for (int i = 0; i < rr.pages_received && i < (int)doc.count; i++)
+		assert_true(page_header_rows(&doc.pages[i], &rr.rx_pages.pages[i]) > 0);
+	if (rt.t30_code != T30_ERR_OK)
+		assert_int_not_equal(fax_outcome_from_t30(rt.t30_code, rt.fax_answered, rt.pages_confirmed),
+		                     FAX_OK);
+	faxsession_result_free(&rt);
+	faxsession_result_free(&rr);
+	assert_int_equal(leftovers(), 0);
+	fax_page_list_free(&doc);
+}
+
+/*
+ * A switch in the middle of the document: the pages confirmed in audio stay counted and are not
+ * sent again; the receiver keeps what it had and gets the rest in T.38.
+ */
+static void test_t38_mid_document(void **state)
+{
+	struct fax_page_list doc;
+	struct faxsession_params ps, pr = receiver_params();
+	struct faxsession_result rt, rr;
+	struct wire whole = {0};
+	struct t38_wire w = t38_wire_default();
+
+	(void)state;
+	make_doc(&doc, 3, 800, 113);
+	ps = sender_params(&doc, FAX_RES_FINE);
+	call_ok(&ps, &pr, &whole);
+	w.audio_samples = whole.samples * 7 / 10 / BLOCK * BLOCK;
+	t38_call(&ps, &pr, &w, &rt, &rr);
+	assert_false(w.hit_limit);
+	assert_int_equal(rt.t30_code, T30_ERR_OK);
+	assert_int_equal(rr.t30_code, T30_ERR_OK);
+	assert_int_equal(rt.pages_confirmed, 3);
+	/*
+	 * Pages 1 and 2 went in audio (with the third maybe half way) and page 3 in T.38; a page the
+	 * receiver had but the sender had no confirmation of comes again, so the receiver holds every
+	 * page in order, one of them perhaps twice.
+	 */
+	assert_true(rr.pages_received == 3 || rr.pages_received == 4);
+	int next = 0;
+	for (int i = 0; i < rr.pages_received; i++) {
+		if (next < 3 && page_header_rows(&doc.pages[next], &rr.rx_pages.pages[i]) > 0)
+			next++;
+		else
+			assert_true(next > 0 &&
+			            page_header_rows(&doc.pages[next - 1], &rr.rx_pages.pages[i]) > 0);
+	}
+	assert_int_equal(next, 3);
+	assert_true(w.samples > whole.samples);
+	assert_int_equal(leftovers(), 0);
+	faxsession_result_free(&rt);
+	faxsession_result_free(&rr);
+	fax_page_list_free(&doc);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_fine_ecm),       cmocka_unit_test(test_standard_no_ecm),
-	    cmocka_unit_test(test_first_page),     cmocka_unit_test(test_speed_cap),
-	    cmocka_unit_test(test_needs_standard), cmocka_unit_test(test_line_silent),
-	    cmocka_unit_test(test_bad_rows),       cmocka_unit_test(test_terminate),
-	    cmocka_unit_test(test_noise),          cmocka_unit_test(test_voice),
-	    cmocka_unit_test(test_bad_params),
+	    cmocka_unit_test(test_fine_ecm),        cmocka_unit_test(test_standard_no_ecm),
+	    cmocka_unit_test(test_first_page),      cmocka_unit_test(test_speed_cap),
+	    cmocka_unit_test(test_needs_standard),  cmocka_unit_test(test_line_silent),
+	    cmocka_unit_test(test_bad_rows),        cmocka_unit_test(test_terminate),
+	    cmocka_unit_test(test_noise),           cmocka_unit_test(test_voice),
+	    cmocka_unit_test(test_bad_params),      cmocka_unit_test(test_t38),
+	    cmocka_unit_test(test_t38_after_audio), cmocka_unit_test(test_t38_loss),
+	    cmocka_unit_test(test_t38_heavy_loss),  cmocka_unit_test(test_t38_mid_document),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
