@@ -136,10 +136,9 @@ static void session_frame(t30_state_t *t, void *user_data, int direction, const 
 	struct faxsession *s = user_data;
 
 	(void)t;
-	(void)msg;
-	(void)len;
 	s->progress++;
-	if (!direction)
+	/* direction true: a frame the remote sent (false: ours); the remote speaks T.30 */
+	if (direction && msg && len > 0)
 		s->fax_answered = true;
 }
 

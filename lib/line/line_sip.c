@@ -28,6 +28,7 @@
 #define LSIP_BLOCK      160
 #define LSIP_MAX_LATE   3 /* ticks made up in one go when faxd fell behind */
 #define LSIP_MAX_PEND   100000
+#define LSIP_GAP_MS     200 /* a UDPTL gap is given up after this */
 #define LSIP_RX_PER_TICK 64 /* datagrams read per call and tick: a flood cannot starve the others */
 
 static int64_t lsip_mono_ns(void)
@@ -143,6 +144,7 @@ void lsip_media_start(struct line_sip *s, int line, const struct sdp_media *m)
 		l->rrx_on = false;
 		udptl_tx_init(&l->utx, s->t38_redundancy, m->t38_max_datagram);
 		udptl_rx_init(&l->urx);
+		l->held_since_ms = 0;
 		if (l->media != LSIP_MEDIA_T38)
 			l->t38_announce = true;
 		l->media = LSIP_MEDIA_T38;
@@ -298,6 +300,17 @@ static int lsip_media_event(struct line_sip *s, struct line_event *ev)
 				ev->t38.transferred_tcf = l->sdp.t38_transferred_tcf;
 				ev->t38.fill_bit_removal = l->sdp.t38_fill_bit_removal;
 				return 1;
+			}
+			if (udptl_rx_held(&l->urx) > 0) {
+				/* T.38 goes quiet while one side waits: a gap the window never fills is given
+				 * up after a while, so the packets behind it are not held for ever */
+				int64_t now = lsip_now_ms();
+				if (!l->held_since_ms)
+					l->held_since_ms = now;
+				else if (now - l->held_since_ms > LSIP_GAP_MS)
+					udptl_rx_give_up(&l->urx);
+			} else {
+				l->held_since_ms = 0;
 			}
 			if (udptl_rx_get(&l->urx, ev->ifp, sizeof(ev->ifp), &len, &seq) == 1) {
 				ev->type = LINE_EV_IFP;

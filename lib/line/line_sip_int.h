@@ -74,6 +74,7 @@ struct lsip_line {
 	bool rrx_on;
 	struct udptl_tx utx;
 	struct udptl_rx urx;
+	int64_t held_since_ms; /* UDPTL packets wait behind a gap since then; 0 none */
 	struct modem_connect_tones_rx_state_s *tones; /* fax tone heard: ask for T.38 */
 	int owed;                                      /* AUDIO blocks not answered yet */
 	bool t38_announce;                             /* LINE_EV_T38 still to be given */
