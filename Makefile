@@ -4,7 +4,7 @@
 #   make check      install missing Debian packages, build with ASan+UBSan into build-san/, run all tests
 #   make demo       install what is missing, build, run the gateway end to end on its defaults
 #   make bench      run the rendering, mail filter, fax daemon and mail gateway benchmarks (see
-#                   docs/performance.md); make bench-milter, bench-faxd, bench-mailgate run one alone
+#                   docs/performance.md); make bench-milter, bench-faxd, bench-mailgate, bench-sip run one alone
 #   make install    install under $(DESTDIR)$(PREFIX)
 #   make deps       install the Debian packages faxgate needs (idempotent)
 #
@@ -146,6 +146,7 @@ bench: deps all
 	FAXGATE_BUILD=$(CURDIR)/$(B) bench/milter
 	FAXGATE_BUILD=$(CURDIR)/$(B) bench/faxd
 	FAXGATE_BUILD=$(CURDIR)/$(B) bench/mailgate
+	FAXGATE_BUILD=$(CURDIR)/$(B) bench/sip
 
 bench-milter: deps all
 	FAXGATE_BUILD=$(CURDIR)/$(B) bench/milter
@@ -155,6 +156,9 @@ bench-faxd: deps all
 
 bench-mailgate: deps all
 	FAXGATE_BUILD=$(CURDIR)/$(B) bench/mailgate
+
+bench-sip: deps all
+	FAXGATE_BUILD=$(CURDIR)/$(B) bench/sip
 
 deps:
 	scripts/deps

@@ -24,16 +24,22 @@ free_port() {
 	python3 -c 'import socket; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
-# sip_conf NAME SIPPORT RTPBASE NUMBER TRUNKS [KEY=VALUE...]: a faxd configuration for SIP
+# sip_conf NAME SIPPORT RTPBASE NUMBER TRUNKS [KEY=VALUE...]: a faxd configuration for SIP; a KEY
+# given replaces the default below
 sip_conf() {
-	local name=$1 port=$2 rtp=$3 number=$4 trunks=$5
+	local name=$1 port=$2 rtp=$3 number=$4 trunks=$5 d k keep=()
 	shift 5
-	conf "$name" "log_target = stderr" "log_level = info" "db_path = $tmp/$name.db" \
-		"line_driver = sip" "line_count = 4" "line_numbers = $number" \
-		"sip_listen = 127.0.0.1:$port" "sip_rtp_port_min = $rtp" "sip_rtp_port_max = $((rtp + 199))" \
-		"sip_trunks = $trunks" "dial_country_code = 49" "dial_area_code = 30" \
-		"faxd_name = $name" "faxd_poll = 1s" "faxd_lease = 30s" "faxd_stall_timeout = 60s" \
-		"retry_max_attempts = 1" "fax_header = " "fax_station_id = $number" "$@"
+	local defaults=("log_target = stderr" "log_level = info" "db_path = $tmp/$name.db"
+		"line_driver = sip" "line_count = 4" "line_numbers = $number"
+		"sip_listen = 127.0.0.1:$port" "sip_rtp_port_min = $rtp" "sip_rtp_port_max = $((rtp + 199))"
+		"sip_trunks = $trunks" "dial_country_code = 49" "dial_area_code = 30"
+		"faxd_name = $name" "faxd_poll = 1s" "faxd_lease = 30s" "faxd_stall_timeout = 60s"
+		"retry_max_attempts = 1" "fax_header = " "fax_station_id = $number")
+	for d in "${defaults[@]}"; do
+		k=${d%% =*}
+		printf '%s\n' "$@" | grep -q "^$k *=" || keep+=("$d")
+	done
+	conf "$name" "${keep[@]}" "$@"
 }
 
 # start NAME CONF [PREFIX...]: faxd on CONF (its queue made first), logging to $tmp/NAME.log;

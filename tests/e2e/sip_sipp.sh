@@ -20,7 +20,7 @@ pf=$(free_port) # faxd
 printf 's3cret-pw\n' >"$tmp/pw"
 chmod 600 "$tmp/pw"
 trunk="s:host=127.0.0.1:$ps;channels=4;user=faxuser;password_file=$tmp/pw"
-cfg=$(sip_conf fx "$pf" 25000 +493033300 "$trunk" "sip_ring_timeout = 5s" "retry_line = 1s")
+cfg=$(sip_conf fx "$pf" 25000 +493033300 "$trunk" "sip_ring_timeout = 10s" "retry_line = 1s" "faxd_lease = 6s")
 
 sipp_pid=''
 # sipp_run NAME SCENARIO [ARGS...]: sipp in the background, one call, at most 60 s
@@ -93,9 +93,10 @@ sleep 1
 "$faxctl" -c "$cfg" cancel "$id" >/dev/null
 sipp_ok ring2
 assert_eq "$(jfield "$cfg" "$id" status)" cancelled "status after the admin's cancel"
+grep -q "the job is cancelled now: hanging up" "$tmp/fx.log" || fail "the CANCEL was not the admin's"
 
 note "the caller hangs up (BYE) during the fax handshake; the line is free again"
-sipp_run bye "$scen/uac_bye.xml" -p "$ps" -s +493033300 -key pause 3000 "127.0.0.1:$pf"
+sipp_run bye "$scen/uac_bye.xml" -p "$ps" -s +493033300 "127.0.0.1:$pf"
 sipp_ok bye
 grep -q "answering a call from +4940555000 to +493033300" "$tmp/fx.log" || fail "faxd did not answer sipp's call"
 
