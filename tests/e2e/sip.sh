@@ -99,9 +99,12 @@ case_loss() {
 }
 
 case_refresh() {
-	# sessions refreshed by re-INVITE every 45 s (the shortest RFC 4028 allows) while the pages go
-	pair refresh 24000 "sip_session_expires=90s sip_refresh=invite" "sip_session_expires=90s sip_refresh=invite"
-	fax refresh
+	# sessions refreshed by re-INVITE every 45 s (the shortest RFC 4028 allows) during a fax of
+	# 12 pages in G.711 at 7200 bit/s (about 75 s), so the refresh comes while a page is on its way
+	tiffcp "$fixture" "$fixture" "$fixture" "$fixture" "$fixture" "$fixture" "$tmp/twelve.tif"
+	pair refresh 24000 "sip_session_expires=90s sip_refresh=invite sip_t38=no fax_max_speed=7200" \
+		"sip_session_expires=90s sip_refresh=invite sip_t38=no"
+	fixture=$tmp/twelve.tif fax refresh
 	grep -q "re-INVITE during the fax" "$tmp/refresh-a.log" "$tmp/refresh-b.log" ||
 		fail "refresh: no re-INVITE during the fax"
 	stop refresh-a
@@ -109,7 +112,7 @@ case_refresh() {
 }
 
 # each case in its own subshell, side by side; their output is collected in order
-cases=(g711 t38 refused loss)
+cases=(g711 t38 refused loss refresh)
 declare -A cpid=()
 for c in "${cases[@]}"; do
 	(case_"$c") >"$tmp/case-$c.out" 2>&1 &
