@@ -121,7 +121,7 @@ static void answer_stream(const struct sdp_local *l, const struct sdp_media *m, 
 		           "a=T38FaxMaxDatagram:%d\r\n",
 		           l->port, m->t38_version < our_version(l) ? m->t38_version : our_version(l),
 		           m->t38_max_bitrate > 0 && m->t38_max_bitrate < SDP_T38_RATE ? m->t38_max_bitrate
-		                                                                        : SDP_T38_RATE,
+		                                                                       : SDP_T38_RATE,
 		           m->t38_transferred_tcf ? "transferredTCF" : "localTCF", SDP_T38_MAX_BUFFER,
 		           our_datagram(l));
 		if (m->t38_redundancy)
@@ -466,6 +466,82 @@ static void stream_record(const sdp_media_t *mm, struct sdp_stream *st)
 	copy_token(st->fmt, sizeof(st->fmt), fmt);
 }
 
+#define SDP_TOKEN "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-!#$%&'*+.^_`{|}~"
+
+/* A word of an m-line: n characters, all of chars (and at least one). */
+static bool word_of(const char *w, size_t n, const char *chars)
+{
+	return n > 0 && strspn(w, chars) >= n;
+}
+
+/* "media port[/count] proto fmt...": each word of the characters sofia's parser expects. */
+static bool m_line_ok(const char *v, size_t len)
+{
+	const char *end = v + len;
+	int word = 0;
+
+	while (v < end) {
+		size_t n;
+
+		v += strspn(v, " \t");
+		if (v >= end)
+			break;
+		n = strcspn(v, " \t\r\n");
+		if (v + n > end)
+			n = (size_t)(end - v);
+		switch (word++) {
+		case 0:
+			if (!word_of(v, n, SDP_TOKEN))
+				return false;
+			break;
+		case 1: {
+			size_t d = strspn(v, "0123456789");
+
+			if (d == 0 ||
+			    (d < n && (v[d] != '/' || !word_of(v + d + 1, n - d - 1, "0123456789"))))
+				return false;
+			break;
+		}
+		case 2:
+			if (!word_of(v, n, SDP_TOKEN "/"))
+				return false;
+			break;
+		default:
+			if (!word_of(v, n, SDP_TOKEN))
+				return false;
+			break;
+		}
+		v += n;
+	}
+	return word >= 3;
+}
+
+/*
+ * Lines sofia-sip 1.12.11 (Debian 12) must not see: a line of one character (it reads past
+ * the end of its copy of the text) and an m-line whose format list holds a character outside
+ * the token set (it loops forever, allocating). Both fixed upstream in 2022, not in Debian.
+ */
+static bool sdp_lines_ok(const char *text, size_t len)
+{
+	const char *p = text, *end = text + len;
+
+	while (p < end) {
+		size_t n;
+
+		p += strspn(p, " \t");
+		n = strcspn(p, "\r\n");
+		if (p + n > end)
+			n = (size_t)(end - p);
+		if (n > 0 && (n < 2 || p[1] != '='))
+			return false;
+		if (n > 0 && p[0] == 'm' && !m_line_ok(p + 2, n - 2))
+			return false;
+		p += n;
+		p += strspn(p, "\r\n");
+	}
+	return true;
+}
+
 /* Parse text: the session, or NULL with why (the parser freed by the caller in any case). */
 static sdp_session_t *sdp_read(const char *text, sdp_parser_t **parser, struct buf *err)
 {
@@ -480,6 +556,10 @@ static sdp_session_t *sdp_read(const char *text, sdp_parser_t **parser, struct b
 	}
 	if (len > SDP_MAX_TEXT) {
 		buf_printf(err, "session description longer than %d bytes", SDP_MAX_TEXT);
+		return NULL;
+	}
+	if (!sdp_lines_ok(text, len)) {
+		buf_puts(err, "the session description cannot be read: a malformed line");
 		return NULL;
 	}
 	/* c= is checked per stream here: a stream we decline anyway may lack it */
