@@ -176,6 +176,13 @@ void lsip_media_stop(struct line_sip *s, int line)
 	struct lsip_line *l = &s->lines[line];
 
 	(void)s;
+	if (l->media == LSIP_MEDIA_T38)
+		log_info("SIP: line %d: UDPTL: %lu datagrams in, %lu damaged, %lu packets recovered from redundancy, "
+		         "%lu lost",
+		         line, l->urx.datagrams, l->urx.bad, l->urx.recovered, l->urx.lost);
+	else if (l->rrx_on)
+		log_info("SIP: line %d: RTP: %lu packets in, %lu damaged, %lu late, %lu ms filled in", line,
+		         l->rrx.packets, l->rrx.bad, l->rrx.late, l->rrx.concealed / 8);
 	if (l->rrx_on)
 		rtp_rx_free(&l->rrx);
 	l->rrx_on = false;
