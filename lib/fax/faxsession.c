@@ -385,7 +385,7 @@ void faxsession_audio_stop(struct faxsession *s)
 	 * spandsp would leave it if no page came.
 	 */
 	faxsession_read_rx(s->rx_path, &s->rx_before, &s->rx_before_ydpi);
-	if (truncate(s->rx_path, 0) < 0)
+	if (truncate(s->rx_path, 0) < 0 && errno != ENOENT)
 		log_warning("cannot empty %s: %s", s->rx_path, strerror(errno));
 	if (s->bad_rows_count > (int)s->rx_before.count)
 		s->bad_rows_count = (int)s->rx_before.count;

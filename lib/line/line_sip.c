@@ -4,9 +4,13 @@
  *
  * The clock is a timerfd: faxd polls it as the driver's descriptor. Each expiry is one tick: sofia
  * runs without waiting, every call's socket is read, and then, call by call, faxd gets its media
- * events. An audio call gets one AUDIO block (from the jitter buffer) that faxd answers at once;
- * that answer is sent as one RTP packet, and how late it leaves after the tick was due is measured.
- * A T.38 call gets the IFP packets that arrived, in order, then a TICK.
+ * events. An audio call gets one AUDIO block (from the jitter buffer) per 20 ms that passed, each
+ * answered by faxd at once; a T.38 call gets the IFP packets that arrived, in order, then a TICK.
+ *
+ * What faxd answers is not sent from here: it is queued for the sender thread
+ * (line_sip_pacer.c), which sends on its own steady 20 ms clock. faxd's thread may then overrun a
+ * tick (a page image written by spandsp, a commit to the queue) without a packet leaving late;
+ * the audio is 40 ms later for it.
  */
 #include "line/line_sip_int.h"
 
@@ -28,8 +32,11 @@
 #define LSIP_BLOCK      160
 #define LSIP_MAX_LATE   3 /* ticks made up in one go when faxd fell behind */
 #define LSIP_MAX_PEND   100000
+#define LSIP_SIP_STEPS  200 /* most turns of sofia's loop a tick */
+#define LSIP_IDLE_TURN_NS 8000 /* a turn this short found nothing to do */
+#define LSIP_NEW_PER_TICK 8    /* incoming calls offered to faxd in one tick (400 a second) */
 #define LSIP_GAP_MS     200 /* a UDPTL gap is given up after this */
-#define LSIP_RX_PER_TICK 64 /* datagrams read per call and tick: a flood cannot starve the others */
+#define LSIP_RX_BATCH   16 /* datagrams read per call and tick */
 
 static int64_t lsip_mono_ns(void)
 {
@@ -151,16 +158,26 @@ void lsip_media_start(struct line_sip *s, int line, const struct sdp_media *m)
 		if (l->tones)
 			modem_connect_tones_rx_free(l->tones);
 		l->tones = NULL;
+		lsip_pacer_attach(&s->pacer, line, l->sock, &l->remote, true);
 		return;
 	}
+	lsip_pacer_attach(&s->pacer, line, l->sock, &l->remote, false);
 	if (l->media == LSIP_MEDIA_AUDIO && l->rrx_on && l->rrx.pt == m->pt)
-		return; /* the same stream (a refresh): keep the buffer */
+		return; /* the same stream (a refresh, or moved): keep the buffer */
 	if (l->rrx_on)
 		rtp_rx_free(&l->rrx);
 	rtp_tx_init(&l->rtx, m->pt);
 	rtp_rx_init(&l->rrx, m->pt, s->jitter_ms);
 	l->rrx_on = true;
 	l->media = LSIP_MEDIA_AUDIO;
+	/* the sender's cushion: faxd's thread may fall behind this much before a tick goes empty */
+	for (int k = 0; k < LSIP_CUSHION; k++) {
+		static const int16_t silence[LSIP_BLOCK];
+		uint8_t pkt[RTP_MAX_PACKET];
+		int n = rtp_tx_build(&l->rtx, silence, LSIP_BLOCK, pkt, sizeof(pkt));
+		if (n > 0)
+			lsip_pacer_push(&s->pacer, line, pkt, (size_t)n);
+	}
 	/* Listen for the other side's fax tone: the caller hears CED or the answerer's preamble,
 	 * the answerer hears the caller's CNG. */
 	if (s->t38 && (s->trunks.t[l->call ? l->call->trunk : 0].codecs & SDP_CODEC_T38) &&
@@ -175,7 +192,6 @@ void lsip_media_stop(struct line_sip *s, int line)
 {
 	struct lsip_line *l = &s->lines[line];
 
-	(void)s;
 	if (l->media == LSIP_MEDIA_T38)
 		log_info("SIP: line %d: UDPTL: %lu datagrams in, %lu damaged, %lu packets recovered from redundancy, "
 		         "%lu lost",
@@ -189,12 +205,15 @@ void lsip_media_stop(struct line_sip *s, int line)
 	if (l->tones)
 		modem_connect_tones_rx_free(l->tones);
 	l->tones = NULL;
-	if (l->sock >= 0)
+	if (l->sock >= 0) {
+		lsip_pacer_detach(&s->pacer, line);
 		close(l->sock);
+	}
 	l->sock = -1;
 	l->port = 0;
 	l->media = LSIP_MEDIA_NONE;
 	l->owed = 0;
+	l->blocks_left = 0;
 	l->t38_announce = false;
 }
 
@@ -214,51 +233,43 @@ void lsip_sdp_local(struct line_sip *s, int line, struct sdp_local *out)
 	out->t38_version = 0;
 }
 
-/* Read what arrived on every call's socket. */
+/*
+ * Read what arrived on every call's socket: one recvmmsg a call and tick (a flood cannot starve the
+ * other calls). Datagrams from any address but the far end's media address are dropped.
+ */
 static void lsip_media_read(struct line_sip *s)
 {
-	uint8_t pkt[UDPTL_MAX_DATAGRAM + 64];
+	static uint8_t pkt[LSIP_RX_BATCH][UDPTL_MAX_DATAGRAM + 64];
+	struct mmsghdr msg[LSIP_RX_BATCH];
+	struct iovec iov[LSIP_RX_BATCH];
+	struct sockaddr_in from[LSIP_RX_BATCH];
 
 	for (int i = 0; i < s->base.count; i++) {
 		struct lsip_line *l = &s->lines[i];
+		int n;
 		if (l->sock < 0)
 			continue;
-		for (int k = 0; k < LSIP_RX_PER_TICK; k++) {
-			struct sockaddr_in from;
-			socklen_t fl = sizeof(from);
-			ssize_t n = recvfrom(l->sock, pkt, sizeof(pkt), 0, (struct sockaddr *)&from, &fl);
-			if (n < 0)
-				break;
-			if (l->state != LSIP_CONNECTED)
+		memset(msg, 0, sizeof(msg));
+		for (int k = 0; k < LSIP_RX_BATCH; k++) {
+			iov[k].iov_base = pkt[k];
+			iov[k].iov_len = sizeof(pkt[k]);
+			msg[k].msg_hdr.msg_iov = &iov[k];
+			msg[k].msg_hdr.msg_iovlen = 1;
+			msg[k].msg_hdr.msg_name = &from[k];
+			msg[k].msg_hdr.msg_namelen = sizeof(from[k]);
+		}
+		n = recvmmsg(l->sock, msg, LSIP_RX_BATCH, MSG_DONTWAIT, NULL);
+		if (n <= 0 || l->state != LSIP_CONNECTED)
+			continue;
+		for (int k = 0; k < n; k++) {
+			if (from[k].sin_addr.s_addr != l->remote.sin_addr.s_addr)
 				continue;
 			if (l->media == LSIP_MEDIA_AUDIO)
-				rtp_rx_put(&l->rrx, pkt, (size_t)n);
+				rtp_rx_put(&l->rrx, pkt[k], msg[k].msg_len);
 			else if (l->media == LSIP_MEDIA_T38)
-				udptl_rx_put(&l->urx, pkt, (size_t)n);
+				udptl_rx_put(&l->urx, pkt[k], msg[k].msg_len);
 		}
 	}
-}
-
-static void lsip_note_late(struct line_sip *s)
-{
-	int64_t late = lsip_mono_ns() - s->tick_due_ns;
-	long b;
-
-	if (late < 0)
-		late = 0;
-	if (late > s->late_max_ns)
-		s->late_max_ns = late;
-	b = (long)(late / 250000);
-	s->late_hist[b < 63 ? b : 63]++;
-	s->sends++;
-}
-
-static void lsip_sendto(struct line_sip *s, struct lsip_line *l, const uint8_t *p, size_t n)
-{
-	if (sendto(l->sock, p, n, 0, (struct sockaddr *)&l->remote, sizeof(l->remote)) < 0 && errno != EAGAIN &&
-	    errno != ECONNREFUSED)
-		log_debug("SIP media: sendto: %m");
-	lsip_note_late(s);
 }
 
 /* ---- the tick ---- */
@@ -273,14 +284,30 @@ static void lsip_tick(struct line_sip *s, uint64_t expiries)
 	s->tick_due_ns = lsip_mono_ns() - LSIP_TICK_NS;
 	if (timerfd_gettime(s->tfd, &cur) == 0)
 		s->tick_due_ns += (int64_t)cur.it_value.tv_sec * 1000000000LL + cur.it_value.tv_nsec;
-	s->tick_samples = LSIP_BLOCK * (int)(expiries > LSIP_MAX_LATE ? LSIP_MAX_LATE : expiries);
-	for (int k = 0; k < 4; k++)
+	if (expiries > LSIP_CUSHION)
+		log_info("SIP: faxd's thread fell %d ms behind the media clock", (int)(expiries - 1) * 20);
+	s->tick_blocks = (int)(expiries > LSIP_MAX_LATE ? LSIP_MAX_LATE : expiries);
+	s->tick_samples = LSIP_BLOCK * s->tick_blocks;
+	/*
+	 * sofia handles about one datagram a turn of its loop: turn it until two turns in a row found
+	 * nothing to do (a turn with nothing costs one epoll_wait), so a burst of calls is taken
+	 * within the tick, never more than LSIP_SIP_STEPS turns. New calls are taken at most
+	 * LSIP_NEW_PER_TICK a tick: answering one costs faxd a few milliseconds (a fax session, a
+	 * write to the queue), and a burst of them in one tick would hold up every call's audio.
+	 */
+	s->offered = 0;
+	for (int k = 0, idle = 0; k < LSIP_SIP_STEPS && idle < 2 && s->offered < LSIP_NEW_PER_TICK; k++) {
+		int64_t t0 = lsip_mono_ns();
 		su_root_step(s->root, 0);
+		idle = lsip_mono_ns() - t0 < LSIP_IDLE_TURN_NS ? idle + 1 : 0;
+	}
 	if (now / 1000 != s->last_second) {
 		s->last_second = now / 1000;
 		lsip_calls_second(s);
 	}
 	lsip_media_read(s);
+	for (int i = 0; i < s->base.count; i++)
+		s->lines[i].blocks_left = s->tick_blocks;
 	s->tick_cursor = 0;
 }
 
@@ -332,12 +359,15 @@ static int lsip_media_event(struct line_sip *s, struct line_event *ev)
 			ev->nsamples = s->tick_samples;
 			return 1;
 		}
-		s->tick_cursor++;
-		if (l->owed > LSIP_MAX_LATE)
-			continue; /* faxd is not answering this line: do not pile up blocks */
+		if (l->blocks_left <= 0 || l->owed > LSIP_MAX_LATE) {
+			/* done, or faxd is not answering this line: do not pile up blocks */
+			s->tick_cursor++;
+			continue;
+		}
+		l->blocks_left--;
 		ev->type = LINE_EV_AUDIO;
 		ev->line = i;
-		ev->nsamples = s->tick_samples;
+		ev->nsamples = LSIP_BLOCK;
 		rtp_rx_get(&l->rrx, ev->samples, ev->nsamples);
 		if (l->tones) {
 			modem_connect_tones_rx(l->tones, ev->samples, ev->nsamples);
@@ -391,7 +421,7 @@ static int lsip_send_audio(struct line_driver *d, int line, const int16_t *sampl
 		return 0;
 	len = rtp_tx_build(&l->rtx, samples, n, pkt, sizeof(pkt));
 	if (len > 0)
-		lsip_sendto(s, l, pkt, (size_t)len);
+		lsip_pacer_push(&s->pacer, line, pkt, (size_t)len);
 	return 0;
 }
 
@@ -410,7 +440,7 @@ static int lsip_send_ifp(struct line_driver *d, int line, const uint8_t *ifp, in
 		int n = udptl_tx_build(&l->utx, ifp, len, pkt, sizeof(pkt));
 		if (n < 0)
 			return -1;
-		lsip_sendto(s, l, pkt, (size_t)n);
+		lsip_pacer_push(&s->pacer, line, pkt, (size_t)n);
 	}
 	return 0;
 }
@@ -431,29 +461,20 @@ static int lsip_hangup(struct line_driver *d, int line)
 	return lsip_call_hangup((struct line_sip *)d, line);
 }
 
-static double lsip_late_ms(const struct line_sip *s, double q)
-{
-	unsigned long want = (unsigned long)(q * (double)s->sends), seen = 0;
-
-	for (int b = 0; b < 64; b++) {
-		seen += s->late_hist[b];
-		if (seen >= want && seen > 0)
-			return (b + 1) * 0.25;
-	}
-	return 0;
-}
-
 static void lsip_close(struct line_driver *d)
 {
 	struct line_sip *s = (struct line_sip *)d;
 
-	if (s->sends)
-		log_notice("SIP media: %lu packets sent, lateness behind the 20 ms tick p99 <= %.2f ms, max "
-		           "%.2f ms",
-		           s->sends, lsip_late_ms(s, 0.99), (double)s->late_max_ns / 1e6);
 	lsip_sip_stop(s);
-	for (int i = 0; i < s->base.count; i++)
+	for (int i = 0; s->lines && i < s->base.count; i++)
 		lsip_media_stop(s, i);
+	lsip_pacer_stop(&s->pacer);
+	if (s->pacer.sends)
+		log_notice("SIP media: %lu packets sent, lateness behind the 20 ms tick p99 <= %.2f ms, max "
+		           "%.2f ms; %lu ticks a call had nothing to send, %lu packets dropped ahead of the "
+		           "clock, %lu ticks of the sender missed",
+		           s->pacer.sends, lsip_pacer_late_ms(&s->pacer, 0.99), (double)s->pacer.late_max_ns / 1e6,
+		           s->pacer.underruns, s->pacer.overruns, s->pacer.ticks_missed);
 	if (s->tfd >= 0)
 		close(s->tfd);
 	explicit_bzero(&s->trunks, sizeof(s->trunks)); /* passwords */
@@ -546,6 +567,9 @@ struct line_driver *line_sip_open(const struct conf *conf, struct buf *err)
 		buf_printf(err, "timerfd: %s", strerror(errno));
 		goto fail;
 	}
+	s->pacer.tfd = -1;
+	if (lsip_pacer_start(&s->pacer, s->base.count, err) < 0)
+		goto fail;
 	if (lsip_sip_start(s, err) < 0)
 		goto fail;
 	if (conf->sip_media_address[0])

@@ -274,6 +274,13 @@ static void lsip_on_reinvite_answer(struct line_sip *s, struct lsip_call *c, int
 	}
 	if (status == 491)
 		return; /* the far end is re-INVITEing us at the same time: its offer decides */
+	if (status == 481 || status == 408) {
+		/* the far end no longer knows the call (RFC 3261 14.1): it is over */
+		log_notice("SIP: line %d: the far end lost the call (%d)", c->line, status);
+		nua_bye(c->nh, TAG_END());
+		lsip_end(s, c, LINE_EV_HANGUP);
+		return;
+	}
 	log_notice("SIP: line %d: T.38 refused (%d): going on in G.711", c->line, status);
 	if (!c->refused_told && l->media == LSIP_MEDIA_AUDIO)
 		lsip_push(s, LINE_EV_T38_REFUSED, c->line);
@@ -434,6 +441,7 @@ static void lsip_on_invite(struct line_sip *s, nua_t *nua, nua_handle_t *nh, con
 		return;
 	}
 	l->sdp = m;
+	s->offered++;
 	struct line_event *ev = lsip_push(s, LINE_EV_INCOMING, line);
 	lsip_caller(sip, ev->caller, sizeof(ev->caller));
 	const char *called = sip->sip_request && sip->sip_request->rq_url->url_user

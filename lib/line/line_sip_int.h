@@ -15,6 +15,8 @@
 #define FAXGATE_LINE_LINE_SIP_INT_H
 
 #include <netinet/in.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -36,6 +38,43 @@ enum lsip_state {
 };
 
 enum lsip_media { LSIP_MEDIA_NONE, LSIP_MEDIA_AUDIO, LSIP_MEDIA_T38 };
+
+#define LSIP_OUTQ  8                  /* datagrams a line may have waiting for the sender thread */
+#define LSIP_TXMAX UDPTL_MAX_DATAGRAM /* the largest (UDPTL; RTP packets are smaller) */
+#define LSIP_CUSHION 2                /* packets of silence queued when a call's audio starts */
+
+/* One line's datagrams waiting for the sender thread (line_sip_pacer.c), under mu. */
+struct lsip_out {
+	pthread_mutex_t mu;
+	int sock; /* -1: nothing to send */
+	struct sockaddr_in remote;
+	bool t38; /* send all queued each tick (audio: one packet a tick) */
+	int head, count;
+	uint16_t len[LSIP_OUTQ];
+	uint8_t data[LSIP_OUTQ][LSIP_TXMAX];
+};
+
+struct lsip_pacer {
+	pthread_t th;
+	bool running, fifo;
+	atomic_bool stop;
+	int tfd;
+	int n;
+	struct lsip_out *out;
+	/* the sender thread's counters, read once it has stopped */
+	unsigned long late_hist[64]; /* lateness behind the tick by 0.25 ms steps, the last holds the rest */
+	unsigned long sends, underruns, overruns, send_errors, ticks_missed;
+	int64_t late_max_ns;
+};
+
+int lsip_pacer_start(struct lsip_pacer *p, int nlines, struct buf *err);
+void lsip_pacer_stop(struct lsip_pacer *p);
+/* Where a line's datagrams go now (a new socket or T.38 drops what was queued). */
+void lsip_pacer_attach(struct lsip_pacer *p, int line, int sock, const struct sockaddr_in *remote, bool t38);
+/* Nothing more goes out on the line; its socket may be closed once this returns. */
+void lsip_pacer_detach(struct lsip_pacer *p, int line);
+void lsip_pacer_push(struct lsip_pacer *p, int line, const uint8_t *data, size_t len);
+double lsip_pacer_late_ms(const struct lsip_pacer *p, double q);
 
 struct line_sip;
 
@@ -77,6 +116,7 @@ struct lsip_line {
 	int64_t held_since_ms; /* UDPTL packets wait behind a gap since then; 0 none */
 	struct modem_connect_tones_rx_state_s *tones; /* fax tone heard: ask for T.38 */
 	int owed;                                      /* AUDIO blocks not answered yet */
+	int blocks_left;                               /* AUDIO blocks still to give this tick */
 	bool t38_announce;                             /* LINE_EV_T38 still to be given */
 };
 
@@ -121,10 +161,9 @@ struct line_sip {
 	struct lsip_pending *pend;
 	int pend_head, pend_count, pend_cap;
 
-	/* lateness of media sends behind their tick, for the benchmark (logged at close) */
-	unsigned long late_hist[64]; /* by 0.25 ms steps, the last holds everything above */
-	unsigned long sends;
-	int64_t late_max_ns;
+	int offered;             /* incoming calls offered to faxd this tick */
+	int tick_blocks;         /* 20 ms blocks of the tick being served (more than 1 when late) */
+	struct lsip_pacer pacer; /* the sender thread */
 };
 
 /* line_sip.c */
