@@ -3,7 +3,7 @@
 # trunk leads to the job's right outcome (busy, no answer, unassigned, forbidden, line); a digest
 # challenge is answered (and wrong credentials end as forbidden); a call that rings is cancelled
 # at the ring timeout and by an admin; a caller hanging up (BYE) leaves the line free; a T.38
-# re-INVITE from the far end is taken.
+# re-INVITE from the far end is taken; faxd registers at a registrar that challenges it.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
@@ -107,8 +107,21 @@ grep -q "the far end switched to T.38" "$tmp/fx.log" || fail "faxd did not take 
 grep -q "the call goes on in T.38" "$tmp/fx.log" || fail "the fax session did not follow into T.38"
 grep -q "answering a call from +4940555777" "$tmp/fx.log" || fail "the caller id from P-Asserted-Identity"
 
-note "wrong credentials: forbidden"
+note "registration with digest authentication"
 stop fx
+sipp_run register "$scen/uas_register.xml" -p "$ps"
+rcfg=$(sip_conf fxr "$pf" 25000 +493033300 "$trunk;registrar=127.0.0.1:$ps")
+start fxr "$rcfg"
+sipp_ok register
+for _ in $(seq 50); do
+	grep -q "SIP trunk s: registered at 127.0.0.1" "$tmp/fxr.log" && break
+	sleep 0.1
+done
+grep -q "SIP trunk s: registered at 127.0.0.1" "$tmp/fxr.log" || fail "faxd did not register: $(tail "$tmp/fxr.log")"
+! grep -q "s3cret-pw" "$tmp/fxr.log" || fail "the trunk's password is in faxd's log"
+stop fxr
+
+note "wrong credentials: forbidden"
 printf 'wrong\n' >"$tmp/pw"
 start fx "$cfg"
 sipp_run auth2 "$scen/uas_auth.xml" -p "$ps"
