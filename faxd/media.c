@@ -67,8 +67,10 @@ void media_event(struct faxd *fd, struct faxd_line *l, const struct line_event *
 		break;
 	}
 	case LINE_EV_T38_REFUSED:
-		log_notice("the far end refused T.38: the call goes on in G.711");
-		media_remember(fd, l, MEDIA_G711_ONLY);
+		/* only a refusal is remembered: no answer in time may have been a passing problem */
+		log_notice("the far end %s T.38: the call goes on in G.711", ev->t38.final ? "refused" : "did not take");
+		if (ev->t38.final)
+			media_remember(fd, l, MEDIA_G711_ONLY);
 		break;
 	case LINE_EV_IFP:
 		if (in_call && faxsession_is_t38(l->fs))

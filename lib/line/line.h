@@ -56,6 +56,7 @@ enum line_media {
 };
 
 struct line_t38 {
+	bool final; /* T38_REFUSED: the far end said no (else it did not answer in time) */
 	int version;
 	int max_bitrate; /* bit/s, 0 unknown */
 	bool transferred_tcf;

@@ -31,7 +31,6 @@
 #define LSIP_TICK_NS    20000000LL
 #define LSIP_BLOCK      160
 #define LSIP_MAX_LATE   3 /* ticks made up in one go when faxd fell behind */
-#define LSIP_MAX_PEND   100000
 #define LSIP_SIP_STEPS  200 /* most turns of sofia's loop a tick */
 #define LSIP_IDLE_TURN_NS 8000 /* a turn this short found nothing to do */
 #define LSIP_NEW_PER_TICK 8    /* incoming calls offered to faxd in one tick (400 a second) */
@@ -51,43 +50,38 @@ int64_t lsip_now_ms(void)
 	return lsip_mono_ns() / 1000000;
 }
 
-struct line_event *lsip_push(struct line_sip *s, enum line_event_type type, int line)
+struct lsip_pending *lsip_push(struct line_sip *s, enum line_event_type type, int line)
 {
-	struct line_event *ev;
+	static struct lsip_pending lost;
+	struct lsip_pending *p;
 
 	if (s->pend_count == s->pend_cap) {
-		int ncap = s->pend_cap ? s->pend_cap * 2 : 64;
-		struct lsip_pending *n;
-		if (ncap > LSIP_MAX_PEND) {
-			log_error("SIP: %d events not taken by faxd: dropping", s->pend_count);
-			ncap = s->pend_cap;
-		}
-		n = xcalloc((size_t)ncap, sizeof(*n));
-		for (int i = 0; i < s->pend_count; i++)
-			n[i] = s->pend[(s->pend_head + i) % s->pend_cap];
-		free(s->pend);
-		s->pend = n;
-		s->pend_head = 0;
-		s->pend_cap = ncap;
-		if (s->pend_count == s->pend_cap)
-			s->pend_count--; /* the newest is overwritten: still bounded */
+		/* faxd takes every event each time round its loop: this never fills unless it is stuck */
+		log_error("SIP: %d events not taken by faxd: one dropped", s->pend_count);
+		p = &lost;
+	} else {
+		p = &s->pend[(s->pend_head + s->pend_count++) % s->pend_cap];
 	}
-	ev = &s->pend[(s->pend_head + s->pend_count++) % s->pend_cap].ev;
-	memset(ev, 0, offsetof(struct line_event, samples));
-	ev->type = type;
-	ev->line = line;
-	return ev;
+	memset(p, 0, sizeof(*p));
+	p->type = type;
+	p->line = line;
+	return p;
 }
 
 static bool lsip_pop(struct line_sip *s, struct line_event *out)
 {
-	struct line_event *ev;
+	const struct lsip_pending *p;
 
 	if (s->pend_count == 0)
 		return false;
-	ev = &s->pend[s->pend_head].ev;
-	memcpy(out, ev, offsetof(struct line_event, samples));
-	out->t38 = ev->t38;
+	p = &s->pend[s->pend_head];
+	out->type = p->type;
+	out->line = p->line;
+	memcpy(out->caller, p->caller, sizeof(out->caller));
+	memcpy(out->called, p->called, sizeof(out->called));
+	out->subaddress[0] = 0;
+	out->nsamples = 0;
+	out->t38 = p->t38;
 	s->pend_head = (s->pend_head + 1) % s->pend_cap;
 	s->pend_count--;
 	return true;
@@ -107,20 +101,23 @@ int lsip_media_open(struct line_sip *s, int line, struct buf *err)
 		buf_printf(err, "socket: %s", strerror(errno));
 		return -1;
 	}
+	/* bound to the address SIP listens on (all when 0.0.0.0): sip_media_address is only what SDP
+	 * announces, which behind NAT is not ours */
 	for (int tries = 0; tries < span; tries++) {
 		int port = s->port_min + ((s->next_port++ % span) * 2);
 		struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-		inet_pton(AF_INET, s->media_addr, &a.sin_addr);
-		if (port & 1)
-			continue;
+		inet_pton(AF_INET, s->listen_addr, &a.sin_addr);
 		if (bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0) {
 			l->sock = fd;
 			l->port = port;
 			return 0;
 		}
+		if (errno != EADDRINUSE)
+			break;
 	}
+	buf_printf(err, "no UDP port for the media between %d and %d: %s", s->port_min, s->port_max,
+	           strerror(errno));
 	close(fd);
-	buf_printf(err, "no free UDP port between %d and %d", s->port_min, s->port_max);
 	return -1;
 }
 
@@ -149,11 +146,16 @@ void lsip_media_start(struct line_sip *s, int line, const struct sdp_media *m)
 		if (l->rrx_on)
 			rtp_rx_free(&l->rrx);
 		l->rrx_on = false;
-		udptl_tx_init(&l->utx, s->t38_redundancy, m->t38_max_datagram);
-		udptl_rx_init(&l->urx);
-		l->held_since_ms = 0;
-		if (l->media != LSIP_MEDIA_T38)
+		if (l->media == LSIP_MEDIA_T38) {
+			/* a refresh or a moved stream: the packets' numbering goes on, or the far end would
+			 * drop ours as old and we theirs */
+			l->utx.max_datagram = m->t38_max_datagram;
+		} else {
+			udptl_tx_init(&l->utx, s->t38_redundancy, m->t38_max_datagram);
+			udptl_rx_init(&l->urx);
+			l->held_since_ms = 0;
 			l->t38_announce = true;
+		}
 		l->media = LSIP_MEDIA_T38;
 		if (l->tones)
 			modem_connect_tones_rx_free(l->tones);
@@ -278,12 +280,7 @@ static void lsip_media_read(struct line_sip *s)
 static void lsip_tick(struct line_sip *s, uint64_t expiries)
 {
 	int64_t now = lsip_now_ms();
-	struct itimerspec cur;
 
-	/* the tick was due one period before the next expiry */
-	s->tick_due_ns = lsip_mono_ns() - LSIP_TICK_NS;
-	if (timerfd_gettime(s->tfd, &cur) == 0)
-		s->tick_due_ns += (int64_t)cur.it_value.tv_sec * 1000000000LL + cur.it_value.tv_nsec;
 	if (expiries > LSIP_CUSHION)
 		log_info("SIP: faxd's thread fell %d ms behind the media clock", (int)(expiries - 1) * 20);
 	s->tick_blocks = (int)(expiries > LSIP_MAX_LATE ? LSIP_MAX_LATE : expiries);
@@ -542,6 +539,9 @@ struct line_driver *line_sip_open(const struct conf *conf, struct buf *err)
 	s->base.ops = &lsip_ops;
 	s->base.count = (int)conf->line_count;
 	s->tfd = -1;
+	s->pacer.tfd = -1;
+	s->pend_cap = 8 * s->base.count + 64; /* a call makes a handful of events */
+	s->pend = xcalloc((size_t)s->pend_cap, sizeof(*s->pend));
 	if (lsip_parse_listen(s, conf->sip_listen, err) < 0)
 		goto fail;
 	/* the first of line_numbers is the default caller id */
@@ -567,7 +567,6 @@ struct line_driver *line_sip_open(const struct conf *conf, struct buf *err)
 		buf_printf(err, "timerfd: %s", strerror(errno));
 		goto fail;
 	}
-	s->pacer.tfd = -1;
 	if (lsip_pacer_start(&s->pacer, s->base.count, err) < 0)
 		goto fail;
 	if (lsip_sip_start(s, err) < 0)

@@ -158,13 +158,15 @@ static void lsip_on_register(struct line_sip *s, int i, int status, const char *
 	if ((status == 401 || status == 407) && lsip_authenticate(s, s->reg[i], i, sip, &s->reg_auth_rounds[i]))
 		return;
 	if (status < 300) {
-		if (s->reg_retry_ms[i] || s->reg_auth_rounds[i] >= 0)
+		if (!s->registered[i])
 			log_notice("SIP trunk %s: registered at %s", t->name, t->registrar);
+		s->registered[i] = true;
 		s->reg_retry_ms[i] = 0;
 		s->reg_auth_rounds[i] = 0;
 		return;
 	}
 	log_error("SIP trunk %s: registration refused: %d %s", t->name, status, phrase ? phrase : "");
+	s->registered[i] = false;
 	s->reg_retry_ms[i] = lsip_now_ms() + LSIP_REG_RETRY_MS;
 }
 
@@ -234,8 +236,12 @@ static enum line_event_type lsip_status_event(int status)
 	case 480:
 	case 408:
 		return LINE_EV_NO_ANSWER;
+	case 603: /* declined: like busy, the callee may take a call later */
+		return LINE_EV_BUSY;
 	case 404:
+	case 410:
 	case 484:
+	case 485:
 	case 604:
 		return LINE_EV_UNASSIGNED;
 	case 403:
@@ -245,35 +251,30 @@ static enum line_event_type lsip_status_event(int status)
 	}
 }
 
-/* The answer to our T.38 re-INVITE. */
+/* T.38 refused: faxd is told once; final when the far end said no (then it is remembered). */
+static void lsip_t38_refused(struct line_sip *s, struct lsip_call *c, bool final)
+{
+	if (c->refused_told || c->line < 0 || s->lines[c->line].media != LSIP_MEDIA_AUDIO)
+		return;
+	c->refused_told = true;
+	lsip_push(s, LINE_EV_T38_REFUSED, c->line)->t38.final = final;
+}
+
+/*
+ * The answer to a re-INVITE of an answered call: ours for T.38 (reinvite_out), ours to refresh
+ * the session (refresh_out), or one sofia sent on its own, whose SDP says nothing new.
+ */
 static void lsip_on_reinvite_answer(struct line_sip *s, struct lsip_call *c, int status, const sip_t *sip)
 {
 	struct lsip_line *l = &s->lines[c->line];
 	struct buf err = BUF_INIT;
 	struct sdp_local loc;
 	struct sdp_media m;
+	bool t38 = c->reinvite_out, refresh = c->refresh_out;
 
 	if (status < 200)
 		return;
-	c->reinvite_out = false;
-	if (status < 300) {
-		lsip_sdp_local(s, c->line, &loc);
-		if (sip && sip->sip_payload &&
-		    sdp_parse_answer(sip->sip_payload->pl_data, SDP_T38, &loc, &m, &err) == 0) {
-			log_notice("SIP: line %d: T.38 accepted", c->line);
-			lsip_media_start(s, c->line, &m);
-		} else {
-			log_warning("SIP: line %d: unusable answer to our T.38 offer (%s): staying in G.711", c->line,
-			            buf_cstr(&err));
-			if (!c->refused_told)
-				lsip_push(s, LINE_EV_T38_REFUSED, c->line);
-			c->refused_told = true;
-		}
-		buf_free(&err);
-		return;
-	}
-	if (status == 491)
-		return; /* the far end is re-INVITEing us at the same time: its offer decides */
+	c->reinvite_out = c->refresh_out = false;
 	if (status == 481 || status == 408) {
 		/* the far end no longer knows the call (RFC 3261 14.1): it is over */
 		log_notice("SIP: line %d: the far end lost the call (%d)", c->line, status);
@@ -281,10 +282,33 @@ static void lsip_on_reinvite_answer(struct line_sip *s, struct lsip_call *c, int
 		lsip_end(s, c, LINE_EV_HANGUP);
 		return;
 	}
+	if (!t38 && !refresh)
+		return;
+	if (status < 300) {
+		enum sdp_kind kind = t38 || l->media == LSIP_MEDIA_T38 ? SDP_T38 : SDP_AUDIO;
+		lsip_sdp_local(s, c->line, &loc);
+		if (sip && sip->sip_payload && sdp_parse_answer(sip->sip_payload->pl_data, kind, &loc, &m, &err) == 0) {
+			if (t38)
+				log_notice("SIP: line %d: T.38 accepted", c->line);
+			lsip_media_start(s, c->line, &m);
+		} else if (t38) {
+			log_warning("SIP: line %d: unusable answer to our T.38 offer (%s): staying in G.711", c->line,
+			            buf_cstr(&err));
+			lsip_t38_refused(s, c, true);
+		}
+		buf_free(&err);
+		return;
+	}
+	if (!t38)
+		return; /* a refused refresh changes nothing: the session timer decides */
+	if (status == 491) {
+		/* glare: both asked at once; ask again after the pause RFC 3261 14.1 gives each side */
+		c->retry_t38_ms = lsip_now_ms() + (c->outgoing ? 2100 + random() % 1900 : random() % 2000);
+		l->t38_tried = false;
+		return;
+	}
 	log_notice("SIP: line %d: T.38 refused (%d): going on in G.711", c->line, status);
-	if (!c->refused_told && l->media == LSIP_MEDIA_AUDIO)
-		lsip_push(s, LINE_EV_T38_REFUSED, c->line);
-	c->refused_told = true;
+	lsip_t38_refused(s, c, status != 487); /* 487: we gave up waiting (our CANCEL) */
 }
 
 static void lsip_on_invite_answer(struct line_sip *s, struct lsip_call *c, nua_handle_t *nh, int status,
@@ -305,8 +329,15 @@ static void lsip_on_invite_answer(struct line_sip *s, struct lsip_call *c, nua_h
 		return;
 	}
 	l = &s->lines[c->line];
-	if ((status == 401 || status == 407) && lsip_authenticate(s, nh, c->trunk, sip, &c->auth_rounds))
+	if (status == 401 || status == 407) {
+		if (lsip_authenticate(s, nh, c->trunk, sip, &c->auth_rounds))
+			return;
+		/* our credentials are wrong or missing: no retry will do better */
+		log_error("SIP trunk %s: the call was refused: authentication (%d)", s->trunks.t[c->trunk].name,
+		          status);
+		lsip_end(s, c, LINE_EV_FORBIDDEN);
 		return;
+	}
 	if (status == 180 || status == 183) {
 		if (l->state == LSIP_DIALING) {
 			l->state = LSIP_RINGING;
@@ -332,6 +363,7 @@ static void lsip_on_invite_answer(struct line_sip *s, struct lsip_call *c, nua_h
 		return;
 	}
 	c->answered = true;
+	c->refreshed_ms = lsip_now_ms();
 	l->state = LSIP_CONNECTED;
 	lsip_media_start(s, c->line, &m);
 	lsip_push(s, LINE_EV_ANSWERED, c->line);
@@ -347,13 +379,14 @@ void lsip_call_want_t38(struct line_sip *s, int line)
 	struct buf sdp = BUF_INIT;
 
 	l->t38_tried = true;
-	if (!c || c->reinvite_out || l->state != LSIP_CONNECTED || l->media != LSIP_MEDIA_AUDIO || !s->t38 ||
+	if (!c || c->reinvite_out || c->refresh_out || l->state != LSIP_CONNECTED || l->media != LSIP_MEDIA_AUDIO || !s->t38 ||
 	    !(s->trunks.t[c->trunk].codecs & SDP_CODEC_T38) || l->hint == LINE_MEDIA_G711)
 		return;
 	lsip_sdp_local(s, line, &loc);
 	sdp_offer(&loc, SDP_T38, &sdp);
 	nua_invite(c->nh, SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(buf_cstr(&sdp)), TAG_END());
 	c->reinvite_out = true;
+	c->retry_t38_ms = 0;
 	c->reinvite_at_ms = lsip_now_ms();
 	log_info("SIP: line %d: asking for T.38", line);
 	buf_free(&sdp);
@@ -371,7 +404,7 @@ static int lsip_source_trunk(const struct line_sip *s, nua_t *nua)
 		return -1;
 	sin = (const struct sockaddr_in *)ai->ai_addr;
 	for (int i = 0; i < s->trunks.count; i++)
-		for (int k = 0; k < 2; k++)
+		for (int k = 0; k < LSIP_TRUNK_ADDRS; k++)
 			if (s->trunk_addr[i][k].s_addr && s->trunk_addr[i][k].s_addr == sin->sin_addr.s_addr)
 				return i;
 	return -1;
@@ -408,7 +441,10 @@ static void lsip_on_invite(struct line_sip *s, nua_t *nua, nua_handle_t *nh, con
 	int trunk = lsip_source_trunk(s, nua), line = -1;
 
 	if (trunk < 0) {
-		log_warning("SIP: INVITE from an address that is no trunk refused");
+		if (lsip_now_ms() - s->foreign_logged_ms > 60000) {
+			s->foreign_logged_ms = lsip_now_ms();
+			log_warning("SIP: INVITE from an address that is no trunk refused (logged once a minute)");
+		}
 		nua_respond(nh, SIP_403_FORBIDDEN, TAG_END());
 		return;
 	}
@@ -442,7 +478,7 @@ static void lsip_on_invite(struct line_sip *s, nua_t *nua, nua_handle_t *nh, con
 	}
 	l->sdp = m;
 	s->offered++;
-	struct line_event *ev = lsip_push(s, LINE_EV_INCOMING, line);
+	struct lsip_pending *ev = lsip_push(s, LINE_EV_INCOMING, line);
 	lsip_caller(sip, ev->caller, sizeof(ev->caller));
 	const char *called = sip->sip_request && sip->sip_request->rq_url->url_user
 	                         ? sip->sip_request->rq_url->url_user
@@ -466,6 +502,7 @@ int lsip_call_answer(struct line_sip *s, int line)
 	            SIPTAG_PAYLOAD_STR(buf_cstr(&sdp)), TAG_END());
 	buf_free(&sdp);
 	l->call->answered = true;
+	l->call->refreshed_ms = lsip_now_ms();
 	l->state = LSIP_CONNECTED;
 	lsip_media_start(s, line, &l->sdp);
 	return 0;
@@ -484,10 +521,11 @@ static void lsip_on_reinvite(struct line_sip *s, struct lsip_call *c, const sip_
 		nua_respond(c->nh, SIP_488_NOT_ACCEPTABLE, TAG_END());
 		return;
 	}
-	if (c->reinvite_out) {
+	if (c->reinvite_out || c->refresh_out) {
 		nua_respond(c->nh, SIP_491_REQUEST_PENDING, TAG_END());
 		return;
 	}
+	c->refreshed_ms = lsip_now_ms(); /* the far end refreshed the session */
 	log_notice("SIP: line %d: re-INVITE during the fax (%s)", c->line,
 	           !sip->sip_payload ? "no offer" : l->media == LSIP_MEDIA_T38 ? "in T.38" : "in audio");
 	lsip_sdp_local(s, c->line, &loc);
@@ -500,11 +538,20 @@ static void lsip_on_reinvite(struct line_sip *s, struct lsip_call *c, const sip_
 		buf_free(&sdp);
 		return;
 	}
-	t38_ok = s->t38 && (s->trunks.t[c->trunk].codecs & SDP_CODEC_T38) && l->hint != LINE_MEDIA_G711;
+	t38_ok = l->media == LSIP_MEDIA_T38 ||
+	         (s->t38 && (s->trunks.t[c->trunk].codecs & SDP_CODEC_T38) && l->hint != LINE_MEDIA_G711);
 	if (!t38_ok)
 		loc.codecs &= ~SDP_CODEC_T38;
 	if (sdp_parse_offer(sip->sip_payload->pl_data, &loc, t38_ok, &m, &err) < 0) {
 		log_notice("SIP: line %d: re-INVITE refused: %s", c->line, buf_cstr(&err));
+		nua_respond(c->nh, SIP_488_NOT_ACCEPTABLE, TAG_END());
+		buf_free(&err);
+		return;
+	}
+	if (!m.active || (l->media == LSIP_MEDIA_T38 && m.kind != SDP_T38)) {
+		/* a fax cannot be put on hold, and T.30 cannot go back from T.38 to audio */
+		log_notice("SIP: line %d: re-INVITE refused: %s", c->line,
+		           !m.active ? "on hold during a fax" : "back to audio during a T.38 fax");
 		nua_respond(c->nh, SIP_488_NOT_ACCEPTABLE, TAG_END());
 		buf_free(&err);
 		return;
@@ -542,6 +589,27 @@ int lsip_call_hangup(struct line_sip *s, int line)
 	return 0;
 }
 
+/*
+ * sip_refresh = invite: the session is refreshed by our own re-INVITE with the stream as it is
+ * (sofia would resend the call's first offer), at a third of the session's time, before sofia's
+ * own refresh would come.
+ */
+static void lsip_refresh(struct line_sip *s, struct lsip_call *c)
+{
+	struct lsip_line *l = &s->lines[c->line];
+	struct sdp_local loc;
+	struct buf sdp = BUF_INIT;
+
+	lsip_sdp_local(s, c->line, &loc);
+	loc.codecs = l->media == LSIP_MEDIA_T38 ? SDP_CODEC_T38 : loc.codecs & ~SDP_CODEC_T38;
+	sdp_offer(&loc, l->media == LSIP_MEDIA_T38 ? SDP_T38 : SDP_AUDIO, &sdp);
+	nua_invite(c->nh, SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(buf_cstr(&sdp)), TAG_END());
+	c->refresh_out = true;
+	c->refreshed_ms = lsip_now_ms();
+	log_info("SIP: line %d: refreshing the session by re-INVITE", c->line);
+	buf_free(&sdp);
+}
+
 void lsip_calls_second(struct line_sip *s)
 {
 	int64_t now = lsip_now_ms();
@@ -561,15 +629,41 @@ void lsip_calls_second(struct line_sip *s)
 		if (c->reinvite_out && !c->refused_told && now - c->reinvite_at_ms > (int64_t)s->t38_timeout_s * 1000) {
 			log_notice("SIP: line %d: no answer to the T.38 offer in %d s: going on in G.711", i,
 			           s->t38_timeout_s);
-			c->refused_told = true;
-			lsip_push(s, LINE_EV_T38_REFUSED, i);
+			nua_cancel(c->nh, TAG_END());
+			lsip_t38_refused(s, c, false);
 		}
+		if (c->retry_t38_ms && now >= c->retry_t38_ms && l->state == LSIP_CONNECTED)
+			lsip_call_want_t38(s, i);
+		if (s->refresh_invite && l->state == LSIP_CONNECTED && !c->reinvite_out && !c->refresh_out &&
+		    now - c->refreshed_ms > (int64_t)s->session_expires_s * 1000 / 3)
+			lsip_refresh(s, c);
 	}
 	for (int i = 0; i < s->trunks.count; i++)
 		if (s->reg_retry_ms[i] && now >= s->reg_retry_ms[i]) {
 			s->reg_retry_ms[i] = 0;
 			lsip_register(s, i);
 		}
+}
+
+/* The answer in an ACK, to the offer we made in a 200 (the far end re-INVITEd without SDP). */
+static void lsip_on_ack(struct line_sip *s, struct lsip_call *c, const sip_t *sip)
+{
+	struct lsip_line *l = c->line >= 0 ? &s->lines[c->line] : NULL;
+	struct buf err = BUF_INIT;
+	struct sdp_local loc;
+	struct sdp_media m;
+
+	if (!l || l->state != LSIP_CONNECTED)
+		return;
+	lsip_sdp_local(s, c->line, &loc);
+	if (sdp_parse_answer(sip->sip_payload->pl_data, l->media == LSIP_MEDIA_T38 ? SDP_T38 : SDP_AUDIO, &loc, &m,
+	                     &err) == 0 &&
+	    m.active)
+		lsip_media_start(s, c->line, &m);
+	else
+		log_notice("SIP: line %d: the answer in the ACK is unusable (%s): the stream stays", c->line,
+		           buf_cstr(&err));
+	buf_free(&err);
 }
 
 /* ---- sofia's callback ---- */
@@ -607,6 +701,10 @@ static void lsip_callback(nua_event_t event, int status, char const *phrase, nua
 		if (c)
 			lsip_end(s, c, LINE_EV_HANGUP);
 		break;
+	case nua_i_ack:
+		if (c && sip && sip->sip_payload)
+			lsip_on_ack(s, c, sip);
+		break;
 	case nua_i_state:
 		tl_gets(tags, NUTAG_CALLSTATE_REF(callstate), TAG_END());
 		if (callstate != nua_callstate_terminated)
@@ -620,15 +718,18 @@ static void lsip_callback(nua_event_t event, int status, char const *phrase, nua
 		}
 		break;
 	default:
+		/* a request sofia answered itself (OPTIONS...) on a handle made for it: ours to free */
+		if (!c && nh && nua_event_is_incoming_request(event))
+			nua_handle_destroy(nh);
 		break;
 	}
 }
 
-/* The trunks' addresses: where INVITEs may come from. */
-static int lsip_resolve(const char *host, struct in_addr *out, struct buf *err)
+/* The trunks' addresses (every one a name has): where INVITEs may come from. */
+static int lsip_resolve(const char *host, struct in_addr *out, int max, struct buf *err)
 {
 	struct addrinfo hints = {.ai_family = AF_INET, .ai_socktype = SOCK_DGRAM}, *res = NULL;
-	int rc;
+	int rc, n = 0;
 
 	if (!host[0])
 		return 0;
@@ -637,9 +738,10 @@ static int lsip_resolve(const char *host, struct in_addr *out, struct buf *err)
 		buf_printf(err, "cannot resolve %s: %s", host, gai_strerror(rc));
 		return -1;
 	}
-	*out = ((struct sockaddr_in *)res->ai_addr)->sin_addr;
+	for (const struct addrinfo *ai = res; ai && n < max; ai = ai->ai_next)
+		out[n++] = ((const struct sockaddr_in *)ai->ai_addr)->sin_addr;
 	freeaddrinfo(res);
-	return 0;
+	return n;
 }
 
 int lsip_sip_start(struct line_sip *s, struct buf *err)
@@ -647,14 +749,14 @@ int lsip_sip_start(struct line_sip *s, struct buf *err)
 	char url[128], expires[16];
 
 	for (int i = 0; i < s->trunks.count; i++) {
-		if (lsip_resolve(s->trunks.t[i].host, &s->trunk_addr[i][0], err) < 0 ||
-		    lsip_resolve(s->trunks.t[i].registrar, &s->trunk_addr[i][1], err) < 0) {
+		int n = lsip_resolve(s->trunks.t[i].host, s->trunk_addr[i], LSIP_TRUNK_ADDRS / 2, err);
+		if (n < 0 || lsip_resolve(s->trunks.t[i].registrar, s->trunk_addr[i] + n, LSIP_TRUNK_ADDRS - n, err) < 0) {
 			buf_printf(err, " (trunk %s)", s->trunks.t[i].name);
 			return -1;
 		}
 	}
 	su_init();
-	su_log_set_level(NULL, 0); /* sofia's own chatter stays off; SOFIA_DEBUG turns it on */
+	su_log_set_level(NULL, 0); /* sofia's own chatter (to stderr, not our log) stays off */
 	su_home_init(s->home);
 	s->root = su_root_create(s);
 	if (!s->root) {
@@ -671,7 +773,7 @@ int lsip_sip_start(struct line_sip *s, struct buf *err)
 	}
 	nua_set_params(s->nua, NUTAG_MEDIA_ENABLE(0), NUTAG_AUTOANSWER(0), NUTAG_AUTOALERT(0), NUTAG_AUTOACK(1),
 	               NUTAG_SESSION_TIMER((unsigned)s->session_expires_s), NUTAG_MIN_SE(90),
-	               NUTAG_SESSION_REFRESHER(nua_any_refresher), NUTAG_UPDATE_REFRESH(!s->refresh_invite),
+	               NUTAG_SESSION_REFRESHER(nua_any_refresher), NUTAG_UPDATE_REFRESH(1),
 	               NUTAG_ALLOW("INVITE, ACK, BYE, CANCEL, OPTIONS, UPDATE"), NUTAG_ENABLEMESSAGE(0),
 	               SIPTAG_USER_AGENT_STR("faxgate"), TAG_END());
 	for (int i = 0; i < s->trunks.count; i++)

@@ -1,11 +1,12 @@
 /*
  * line_sip_int.h - what the parts of the SIP line driver share (not for other modules).
  *
- * Everything runs in faxd's one thread. A 20 ms timer (timerfd, the descriptor faxd polls) drives
- * both halves: each tick first lets sofia-sip's event loop run without waiting (signalling, its
- * timers), then reads every call's media socket into its jitter buffer (RTP) or reordering window
- * (UDPTL), then hands faxd one block of audio per audio call (or the fax packets and a tick per
- * T.38 call). Signalling events are queued by the sofia callbacks and handed out before media.
+ * Everything but the sending of media runs in faxd's thread. A 20 ms timer (timerfd, the
+ * descriptor faxd polls) drives both halves: each tick first lets sofia-sip's event loop run without
+ * waiting (signalling, its timers), then reads every call's media socket into its jitter buffer
+ * (RTP) or reordering window (UDPTL), then hands faxd one block of audio per audio call (or the fax
+ * packets and a tick per T.38 call). Signalling events are queued by the sofia callbacks and handed
+ * out before media. What faxd answers is sent by the sender thread (line_sip_pacer.c).
  *
  * A line is what faxd sees; a call is one SIP dialog. When faxd hangs up, the line is idle at once
  * while the dialog may still need a BYE or CANCEL answered: the call is detached from the line and
@@ -41,6 +42,7 @@ enum lsip_media { LSIP_MEDIA_NONE, LSIP_MEDIA_AUDIO, LSIP_MEDIA_T38 };
 
 #define LSIP_OUTQ  8                  /* datagrams a line may have waiting for the sender thread */
 #define LSIP_TXMAX UDPTL_MAX_DATAGRAM /* the largest (UDPTL; RTP packets are smaller) */
+#define LSIP_TRUNK_ADDRS 8             /* addresses a trunk's host and registrar may have together */
 #define LSIP_CUSHION 2                /* packets of silence queued when a call's audio starts */
 
 /* One line's datagrams waiting for the sender thread (line_sip_pacer.c), under mu. */
@@ -90,6 +92,9 @@ struct lsip_call {
 	bool reinvite_out;      /* our T.38 re-INVITE waits for its answer */
 	int64_t reinvite_at_ms; /* when it was sent */
 	bool refused_told;      /* LINE_EV_T38_REFUSED given for this call */
+	int64_t retry_t38_ms;   /* after glare (491): ask for T.38 again then; 0 not */
+	bool refresh_out;       /* our refreshing re-INVITE waits for its answer (sip_refresh = invite) */
+	int64_t refreshed_ms;   /* when the session was last refreshed by us (or answered) */
 	struct lsip_call *next; /* every call of the driver, for the shutdown */
 };
 
@@ -122,7 +127,10 @@ struct lsip_line {
 
 /* A signalling event waiting for faxd (media events are made at the tick, not queued). */
 struct lsip_pending {
-	struct line_event ev;
+	enum line_event_type type;
+	int line;
+	char caller[32], called[32]; /* INCOMING */
+	struct line_t38 t38;         /* T38_REFUSED: t38.final */
 };
 
 struct line_sip {
@@ -139,10 +147,12 @@ struct line_sip {
 	int t38_redundancy, t38_max_datagram;
 	struct trunk_list trunks;
 	int trunk_busy[TRUNK_MAX];              /* calls in progress per trunk */
-	struct in_addr trunk_addr[TRUNK_MAX][2]; /* host and registrar, resolved at start */
+	struct in_addr trunk_addr[TRUNK_MAX][LSIP_TRUNK_ADDRS]; /* host's and registrar's, resolved at start */
+	int64_t foreign_logged_ms;                            /* INVITEs from no trunk: logged once a minute */
 	nua_handle_t *reg[TRUNK_MAX];           /* registrations */
 	int reg_auth_rounds[TRUNK_MAX];
 	int64_t reg_retry_ms[TRUNK_MAX]; /* a failed registration is tried again then; 0 none */
+	bool registered[TRUNK_MAX];
 	struct lsip_call *calls;
 	bool closing, shutdown_done;
 
@@ -152,7 +162,6 @@ struct line_sip {
 
 	struct lsip_line *lines;
 	int tfd;                 /* the 20 ms timer */
-	int64_t tick_due_ns;     /* when the tick being served was due (CLOCK_MONOTONIC) */
 	int tick_samples;        /* samples of the tick being served (160, more when late) */
 	int tick_cursor;         /* next line to hand media events for; count: none pending */
 	int64_t last_second;
@@ -168,7 +177,8 @@ struct line_sip {
 
 /* line_sip.c */
 int64_t lsip_now_ms(void);
-struct line_event *lsip_push(struct line_sip *s, enum line_event_type type, int line);
+/* Queue a signalling event for faxd; the caller may fill in its fields at once. */
+struct lsip_pending *lsip_push(struct line_sip *s, enum line_event_type type, int line);
 /* Start media on a line for the stream agreed (opens nothing: the socket exists since the offer). */
 void lsip_media_start(struct line_sip *s, int line, const struct sdp_media *m);
 void lsip_media_stop(struct line_sip *s, int line);

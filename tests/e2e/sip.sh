@@ -2,8 +2,8 @@
 # sip.sh - two faxd faxing each other through SIP on loopback, in real time: G.711, T.38 by
 # re-INVITE, T.38 refused (the fax goes on in G.711 and the next call does not ask again), T.38
 # with 5 % of the datagrams dropped in a private network namespace (recovered by UDPTL
-# redundancy), and a re-INVITE (session refresh) in the middle of the pages. The pages must arrive
-# pixel-identical. The cases run side by side, each pair on ports of its own.
+# redundancy), and re-INVITEs (session refreshes) in the middle of the pages of a T.38 fax. The
+# pages must arrive pixel-identical. The cases run side by side, each pair on ports of its own.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
@@ -102,14 +102,16 @@ case_loss() {
 }
 
 case_refresh() {
-	# sessions refreshed by re-INVITE every 45 s (the shortest RFC 4028 allows) during a fax of
-	# 12 pages in G.711 at 7200 bit/s (about 75 s), so the refresh comes while a page is on its way
+	# the session refreshed by re-INVITE every 30 s (a third of the shortest RFC 4028 allows)
+	# during a fax of 12 pages at 7200 bit/s in T.38 (about 75 s), so the refreshes come while
+	# pages are on their way; the UDPTL stream must go on through them
 	tiffcp "$fixture" "$fixture" "$fixture" "$fixture" "$fixture" "$fixture" "$tmp/twelve.tif"
-	pair refresh 24000 "sip_session_expires=90s sip_refresh=invite sip_t38=no fax_max_speed=7200" \
-		"sip_session_expires=90s sip_refresh=invite sip_t38=no"
+	pair refresh 24000 "sip_session_expires=90s sip_refresh=invite fax_max_speed=7200" \
+		"sip_session_expires=90s sip_refresh=invite"
 	fixture=$tmp/twelve.tif fax refresh
-	grep -q "re-INVITE during the fax" "$tmp/refresh-a.log" "$tmp/refresh-b.log" ||
-		fail "refresh: no re-INVITE during the fax"
+	grep -q "the call goes on in T.38" "$tmp/refresh-a.log" || fail "refresh: the call did not switch to T.38"
+	grep -q "re-INVITE during the fax (in T.38)" "$tmp/refresh-a.log" "$tmp/refresh-b.log" ||
+		fail "refresh: no re-INVITE during the T.38 fax"
 	stop refresh-a
 	stop refresh-b
 }
