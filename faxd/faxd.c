@@ -108,7 +108,8 @@ static void faxd_reload(struct faxd *fd)
 		return;
 	}
 	if (next.line_count != fd->conf.line_count || next.line_driver != fd->conf.line_driver ||
-	    strcmp(next.sim_socket, fd->conf.sim_socket) != 0 ||
+	    strcmp(next.sim_socket, fd->conf.sim_socket) != 0 || strcmp(next.sip_trunks, fd->conf.sip_trunks) != 0 ||
+	    strcmp(next.sip_listen, fd->conf.sip_listen) != 0 ||
 	    strcmp(next.db_path, fd->conf.db_path) != 0 ||
 	    strcmp(next.db_conninfo, fd->conf.db_conninfo) != 0 || next.db_driver != fd->conf.db_driver)
 		log_warning("reload: lines, network and database stay as they are until faxd is restarted");
@@ -295,7 +296,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	conf_log_open(&fd.conf, "faxd", false);
-	if (privdrop_switch(fd.conf.run_user, &err) < 0) {
+	if (line_preload(&fd.conf, &err) < 0 || privdrop_switch(fd.conf.run_user, &err) < 0) {
 		fprintf(stderr, "faxd: %s\n", buf_cstr(&err));
 		log_error("%s", buf_cstr(&err));
 		buf_free(&err);

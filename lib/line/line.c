@@ -18,6 +18,11 @@ struct line_driver *line_open(const struct conf *conf, struct buf *err)
 	}
 }
 
+int line_preload(const struct conf *conf, struct buf *err)
+{
+	return conf->line_driver == CONF_LINE_SIP ? line_sip_preload(conf, err) : 0;
+}
+
 void line_close(struct line_driver *d)
 {
 	if (d)

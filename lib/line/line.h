@@ -79,6 +79,11 @@ struct line_event {
 
 struct line_driver;
 
+/*
+ * What the driver must read while faxd still runs as root (a SIP trunk's password file, readable
+ * by root only), kept for line_open: call before dropping privileges. 0, or -1 with the reason.
+ */
+int line_preload(const struct conf *conf, struct buf *err);
 /* Connect to the network configured (line_driver, sim_socket...); NULL with the reason in err. */
 struct line_driver *line_open(const struct conf *conf, struct buf *err);
 void line_close(struct line_driver *d);

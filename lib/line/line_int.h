@@ -28,5 +28,6 @@ struct line_driver {
 struct line_driver *line_sim_open(const struct conf *conf, struct buf *err);
 /* SIP trunks (line_sip*.c). */
 struct line_driver *line_sip_open(const struct conf *conf, struct buf *err);
+int line_sip_preload(const struct conf *conf, struct buf *err);
 
 #endif

@@ -25,6 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "policy/words.h"
 #include "util/log.h"
 #include "util/xalloc.h"
 
@@ -529,11 +530,39 @@ static void lsip_route_addr(struct line_sip *s)
 		close(fd);
 }
 
+/* The trunks as read before faxd dropped privileges (their passwords with them), and from what. */
+static struct trunk_list lsip_preloaded;
+static char *lsip_preloaded_from;
+
+/* The first of line_numbers: the default caller id. */
+static void lsip_first_number(const struct conf *conf, char *out, size_t outlen)
+{
+	const char *cur = conf->line_numbers, *w;
+	size_t len;
+
+	out[0] = 0;
+	if (words_next(&cur, &w, &len) && len < outlen) {
+		memcpy(out, w, len);
+		out[len] = 0;
+	}
+}
+
+int line_sip_preload(const struct conf *conf, struct buf *err)
+{
+	char num[32];
+
+	lsip_first_number(conf, num, sizeof(num));
+	if (trunk_parse(conf->sip_trunks, num, &lsip_preloaded, err) < 0)
+		return -1;
+	free(lsip_preloaded_from);
+	lsip_preloaded_from = xstrdup(conf->sip_trunks);
+	return 0;
+}
+
 struct line_driver *line_sip_open(const struct conf *conf, struct buf *err)
 {
 	struct line_sip *s = xcalloc(1, sizeof(*s));
-	const char *first_number = "";
-	char num[32] = "";
+	char num[32];
 	struct itimerspec its = {.it_interval = {0, LSIP_TICK_NS}, .it_value = {0, LSIP_TICK_NS}};
 
 	s->base.ops = &lsip_ops;
@@ -544,11 +573,14 @@ struct line_driver *line_sip_open(const struct conf *conf, struct buf *err)
 	s->pend = xcalloc((size_t)s->pend_cap, sizeof(*s->pend));
 	if (lsip_parse_listen(s, conf->sip_listen, err) < 0)
 		goto fail;
-	/* the first of line_numbers is the default caller id */
-	sscanf(conf->line_numbers, "%31[^, \t]", num);
-	first_number = num;
-	if (trunk_parse(conf->sip_trunks, first_number, &s->trunks, err) < 0)
-		goto fail;
+	/* the trunks read while faxd was root, unless the configuration names others now */
+	if (lsip_preloaded_from && strcmp(lsip_preloaded_from, conf->sip_trunks) == 0) {
+		s->trunks = lsip_preloaded;
+	} else {
+		lsip_first_number(conf, num, sizeof(num));
+		if (trunk_parse(conf->sip_trunks, num, &s->trunks, err) < 0)
+			goto fail;
+	}
 	s->port_min = (int)conf->sip_rtp_port_min & ~1;
 	s->port_max = (int)conf->sip_rtp_port_max;
 	s->jitter_ms = (int)conf->sip_jitter_ms;
