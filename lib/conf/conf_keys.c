@@ -206,8 +206,9 @@ const struct cfg_key conf_keys[] = {
     K(sip_session_expires, CFG_DURATION, "1800s", 90, 86400, NULL,
       "Session timer (RFC 4028) asked for; the session is refreshed at half of it."),
     K(sip_refresh, CFG_ENUM, "update", 0, 0, "update|invite",
-      "How faxd refreshes a session when it is the refresher: UPDATE (no SDP, never touches the media) or "
-      "re-INVITE (for peers without UPDATE)."),
+      "How sessions are refreshed: update (sofia-sip sends UPDATE, no SDP, never touches the media) or "
+      "invite (faxd sends a re-INVITE offering the stream as it is, every third of the session time; for "
+      "peers without UPDATE)."),
     K(sip_t38, CFG_BOOL, "yes", 0, 0, NULL,
       "Switch calls to T.38 by re-INVITE when a fax tone is heard and accept the far end's T.38 offers; "
       "no: G.711 only."),
