@@ -775,7 +775,10 @@ int lsip_sip_start(struct line_sip *s, struct buf *err)
 	               NUTAG_SESSION_TIMER((unsigned)s->session_expires_s), NUTAG_MIN_SE(90),
 	               NUTAG_SESSION_REFRESHER(nua_any_refresher), NUTAG_UPDATE_REFRESH(1),
 	               NUTAG_ALLOW("INVITE, ACK, BYE, CANCEL, OPTIONS, UPDATE"), NUTAG_ENABLEMESSAGE(0),
-	               SIPTAG_USER_AGENT_STR("faxgate"), TAG_END());
+	               SIPTAG_USER_AGENT_STR("faxgate"),
+	               /* registrations as configured: no re-REGISTER with a contact guessed from NAT,
+	                  no OPTIONS of its own to check them */
+	               NUTAG_OUTBOUND("no-natify no-options-keepalive no-validate"), TAG_END());
 	for (int i = 0; i < s->trunks.count; i++)
 		if (s->trunks.t[i].registrar[0])
 			lsip_register(s, i);
@@ -789,8 +792,17 @@ void lsip_sip_stop(struct line_sip *s)
 		for (int i = 0; i < s->base.count; i++)
 			lsip_call_hangup(s, i);
 		nua_shutdown(s->nua);
-		for (int k = 0; k < 60 && !s->shutdown_done; k++)
+		/* BYEs and un-REGISTERs answered, or 3 s */
+		for (int64_t end = lsip_now_ms() + 3000; !s->shutdown_done && lsip_now_ms() < end;)
 			su_root_step(s->root, 50);
+		if (!s->shutdown_done) {
+			/* sofia refuses to be destroyed with transactions still open (a registrar or peer
+			 * that does not answer): it is left as it is, faxd is ending or connecting afresh */
+			log_warning("SIP: the far ends did not answer our goodbyes in time");
+			s->nua = NULL;
+			s->root = NULL;
+			return;
+		}
 		while (s->calls)
 			lsip_call_free(s, s->calls);
 		for (int i = 0; i < s->trunks.count; i++)

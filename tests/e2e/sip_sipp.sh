@@ -112,7 +112,6 @@ stop fx
 sipp_run register "$scen/uas_register.xml" -p "$ps"
 rcfg=$(sip_conf fxr "$pf" 25000 +493033300 "$trunk;registrar=127.0.0.1:$ps")
 start fxr "$rcfg"
-sipp_ok register
 for _ in $(seq 50); do
 	grep -q "SIP trunk s: registered at 127.0.0.1" "$tmp/fxr.log" && break
 	sleep 0.1
@@ -120,6 +119,7 @@ done
 grep -q "SIP trunk s: registered at 127.0.0.1" "$tmp/fxr.log" || fail "faxd did not register: $(tail "$tmp/fxr.log")"
 ! grep -q "s3cret-pw" "$tmp/fxr.log" || fail "the trunk's password is in faxd's log"
 stop fxr
+sipp_ok register
 
 note "wrong credentials: forbidden"
 printf 'wrong\n' >"$tmp/pw"
