@@ -186,7 +186,23 @@ static void call_reset(struct faxd_line *l)
 	memset(&l->in, 0, sizeof(l->in));
 	l->state = CALL_IDLE;
 	l->t38 = false;
+	l->t30_over = false;
 	log_context_clear();
+}
+
+/*
+ * T.30 is over: the call ends and its result is stored, but at most FAXD_ENDS_PER_TICK calls a
+ * tick: hundreds of calls begun together end together, and storing each costs a few
+ * milliseconds that the other calls' audio cannot wait for. A call whose turn has not come stays
+ * on its line, silent, and is tried again at its next block of audio or tick.
+ */
+void call_t30_over(struct faxd *fd, struct faxd_line *l)
+{
+	l->t30_over = true;
+	if (fd->ends_left <= 0)
+		return;
+	fd->ends_left--;
+	call_t30_done(fd, l);
 }
 
 void call_t30_done(struct faxd *fd, struct faxd_line *l)
@@ -316,12 +332,15 @@ void call_event(struct faxd *fd, struct faxd_line *l, const struct line_event *e
 	case LINE_EV_AUDIO:
 		if (ev->nsamples <= 0 || ev->nsamples > LINE_MAX_BLOCK)
 			return;
-		if ((l->state == CALL_SENDING || l->state == CALL_RECEIVING) && l->fs && !faxsession_is_t38(l->fs)) {
+		if ((l->state == CALL_SENDING || l->state == CALL_RECEIVING) && l->fs && !l->t30_over &&
+		    !faxsession_is_t38(l->fs)) {
 			bool going = faxsession_audio(l->fs, ev->samples, out, ev->nsamples);
 			line_send_audio(fd->lines_drv, l->index, out, ev->nsamples);
 			if (!going)
-				call_t30_done(fd, l);
+				call_t30_over(fd, l);
 		} else {
+			if (l->t30_over)
+				call_t30_over(fd, l); /* its turn may have come */
 			line_send_audio(fd->lines_drv, l->index, silence, ev->nsamples);
 		}
 		break;

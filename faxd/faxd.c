@@ -201,6 +201,7 @@ static int faxd_loop(struct faxd *fd)
 		}
 		if (fd->stopping)
 			break;
+		fd->ends_left = FAXD_ENDS_PER_TICK;
 		/* Audio first: in real time a block not answered now is a missed deadline. */
 		for (int k = 0; fd->lines_drv && k < 100000; k++) {
 			struct line_event ev;

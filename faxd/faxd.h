@@ -20,6 +20,9 @@
 #include "line/line.h"
 #include "queue/queue.h"
 
+/* Calls that may end (hang up and store their result) in one turn of faxd's loop: call_t30_over. */
+#define FAXD_ENDS_PER_TICK 2
+
 enum call_state {
 	CALL_IDLE,
 	CALL_DIALING,   /* outgoing: dialled, waiting for answer */
@@ -44,6 +47,7 @@ struct faxd_line {
 	time_t last_progress;
 	struct inbound in; /* CALL_RECEIVING: caller, called, subaddress */
 	bool t38;          /* the call went on in T.38 */
+	bool t30_over;     /* T.30 finished; the call ends when its turn comes (call_t30_over) */
 
 	/* health */
 	bool out_of_service;
@@ -66,6 +70,7 @@ struct faxd {
 	bool stopping;
 	bool network_lost;
 	bool claiming; /* a burst of claims was cut short to serve the audio: go on at once */
+	int ends_left; /* calls that may still end (store their result) in this turn of the loop */
 	time_t next_poll, next_purge;
 };
 
@@ -74,7 +79,8 @@ void call_context(const struct faxd_line *l);
 void call_event(struct faxd *fd, struct faxd_line *l, const struct line_event *ev);
 /* Start sending a claimed job on an idle line; false when it could not start (the job is released). */
 bool call_start_send(struct faxd *fd, struct faxd_line *l, struct job *j);
-/* T.30 has finished on its own: hang up and store the result. */
+/* T.30 has finished on its own: hang up and store the result now, or when its turn comes. */
+void call_t30_over(struct faxd *fd, struct faxd_line *l);
 void call_t30_done(struct faxd *fd, struct faxd_line *l);
 /* End the call now (cancel, watchdog, shutdown), with this outcome. */
 void call_abort(struct faxd *fd, struct faxd_line *l, enum fax_outcome why);

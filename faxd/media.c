@@ -73,12 +73,14 @@ void media_event(struct faxd *fd, struct faxd_line *l, const struct line_event *
 			media_remember(fd, l, MEDIA_G711_ONLY);
 		break;
 	case LINE_EV_IFP:
-		if (in_call && faxsession_is_t38(l->fs))
+		if (in_call && !l->t30_over && faxsession_is_t38(l->fs))
 			faxsession_t38_rx(l->fs, ev->ifp, ev->ifp_len, ev->seq);
 		break;
 	case LINE_EV_TICK:
-		if (in_call && faxsession_is_t38(l->fs) && !faxsession_t38_tick(l->fs, ev->nsamples))
-			call_t30_done(fd, l);
+		if (in_call && l->t30_over)
+			call_t30_over(fd, l); /* its turn may have come */
+		else if (in_call && faxsession_is_t38(l->fs) && !faxsession_t38_tick(l->fs, ev->nsamples))
+			call_t30_over(fd, l);
 		break;
 	default:
 		break;

@@ -10,7 +10,7 @@
  * What faxd answers is not sent from here: it is queued for the sender thread
  * (line_sip_pacer.c), which sends on its own steady 20 ms clock. faxd's thread may then overrun a
  * tick (a page image written by spandsp, a commit to the queue) without a packet leaving late;
- * the audio is 40 ms later for it.
+ * the audio is 80 ms later for it.
  */
 #include "line/line_sip_int.h"
 
@@ -31,7 +31,7 @@
 
 #define LSIP_TICK_NS    20000000LL
 #define LSIP_BLOCK      160
-#define LSIP_MAX_LATE   3 /* ticks made up in one go when faxd fell behind */
+#define LSIP_MAX_LATE   LSIP_OUTQ /* ticks made up in one go when faxd fell behind: the sender's queue */
 #define LSIP_SIP_STEPS  200 /* most turns of sofia's loop a tick */
 #define LSIP_IDLE_TURN_NS 8000 /* a turn this short found nothing to do */
 #define LSIP_NEW_PER_TICK 8    /* incoming calls offered to faxd in one tick (400 a second) */

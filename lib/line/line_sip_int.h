@@ -43,7 +43,7 @@ enum lsip_media { LSIP_MEDIA_NONE, LSIP_MEDIA_AUDIO, LSIP_MEDIA_T38 };
 #define LSIP_OUTQ  8                  /* datagrams a line may have waiting for the sender thread */
 #define LSIP_TXMAX UDPTL_MAX_DATAGRAM /* the largest (UDPTL; RTP packets are smaller) */
 #define LSIP_TRUNK_ADDRS 8             /* addresses a trunk's host and registrar may have together */
-#define LSIP_CUSHION 2                /* packets of silence queued when a call's audio starts */
+#define LSIP_CUSHION 4                /* packets of silence queued when a call's audio starts */
 
 /* One line's datagrams waiting for the sender thread (line_sip_pacer.c), under mu. */
 struct lsip_out {

@@ -5,9 +5,9 @@
  * faxd's thread does the heavy work of a tick (hundreds of calls' modems, spandsp writing a page
  * image in one 10 ms call, commits to the queue) and may overrun a tick now and then; the far end
  * must not notice. So faxd's thread only queues what it made, and this thread, which does nothing
- * else, sends it: per audio call one RTP packet each tick, with a cushion of two packets queued
- * when the call's audio starts, so that faxd's thread may fall up to 40 ms behind before a tick
- * goes without a packet; per T.38 call whatever UDPTL datagrams are queued. How late each datagram
+ * else, sends it: per audio call one RTP packet each tick, with a cushion of LSIP_CUSHION packets
+ * queued when the call's audio starts, so that faxd's thread may fall 60 to 80 ms behind
+ * (depending on how the two clocks' ticks fall) before a tick goes without a packet; per T.38 call whatever UDPTL datagrams are queued. How late each datagram
  * leaves after its tick was due is measured here.
  *
  * Each line's queue, socket and destination are under the line's own mutex, taken by this thread
