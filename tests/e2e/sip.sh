@@ -2,8 +2,8 @@
 # sip.sh - two faxd faxing each other through SIP on loopback, in real time: G.711, T.38 by
 # re-INVITE, T.38 refused (the fax goes on in G.711 and the next call does not ask again), T.38
 # with 5 % of the datagrams dropped in a private network namespace (recovered by UDPTL
-# redundancy), and re-INVITEs (session refreshes) in the middle of the pages of a T.38 fax. The
-# pages must arrive pixel-identical. The cases run side by side, each pair on ports of its own.
+# redundancy), re-INVITEs (session refreshes) in the middle of the pages of a T.38 fax, and a
+# BYE in the middle of a page (the sender's admin cancels). The pages must arrive pixel-identical. The cases run side by side, each pair on ports of its own.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
@@ -116,6 +116,38 @@ case_refresh() {
 	stop refresh-b
 }
 
+case_bye() {
+	# the sender's admin cancels a 12-page fax in the middle: the sender hangs up (BYE) during a
+	# page; the receiver keeps the pages it had and its line is free again
+	tiffcp "$fixture" "$fixture" "$fixture" "$fixture" "$fixture" "$fixture" "$tmp/bye12.tif"
+	pair bye 26000 "sip_t38=no faxd_lease=6s" "sip_t38=no"
+	local id n t0
+	t0=$(date +%s)
+	id=$("$queue_add" -c "$a_cfg" -f "$tmp/bye12.tif" -d +493022200 +493022200)
+	sleep 25 # handshake and the first pages
+	[ "$(jfield "$a_cfg" "$id" status)" = sending ] || fail "bye: the fax is not being sent after 25 s"
+	"$faxctl" -c "$a_cfg" cancel "$id" >/dev/null
+	for _ in $(seq 100); do
+		grep -q "received fax 1 " "$tmp/bye-b.log" && break
+		sleep 0.2
+	done
+	n=$(sed -n 's/.*received fax 1 .*: \([0-9]*\) pages.*/\1/p' "$tmp/bye-b.log")
+	[ -n "$n" ] || fail "bye: the receiver stored nothing: $(tail "$tmp/bye-b.log")"
+	note "bye: the receiver kept $n of 12 pages after $(($(date +%s) - t0)) s"
+	assert_ge "$n" 1 "bye: pages kept by the receiver"
+	[ "$n" -lt 12 ] || fail "bye: the fax was not cut in the middle ($n pages)"
+	assert_eq "$(jfield "$a_cfg" "$id" status)" cancelled "bye: the cancelled job"
+	# the receiver's line is free: the next fax goes through
+	"$queue_add" -c "$a_cfg" -f "$fixture" -d +493022200 +493022200 >/dev/null
+	for _ in $(seq 300); do
+		grep -q "received fax 2 " "$tmp/bye-b.log" && break
+		sleep 0.2
+	done
+	grep -q "received fax 2 .*: 2 pages" "$tmp/bye-b.log" || fail "bye: the next fax did not arrive whole"
+	stop bye-a
+	stop bye-b
+}
+
 # each case in its own subshell, side by side, stopping its own faxd (and network namespace) however
 # it ends; their output is collected in order
 ns=''
@@ -123,7 +155,7 @@ case_end() {
 	stop_all
 	[ -z "$ns" ] || ip netns del "$ns" 2>/dev/null || true
 }
-cases=(g711 t38 refused loss refresh)
+cases=(g711 t38 refused loss refresh bye)
 declare -A cpid=()
 for c in "${cases[@]}"; do
 	(
