@@ -367,11 +367,10 @@ static int lsip_media_event(struct line_sip *s, struct line_event *ev)
 		ev->line = i;
 		ev->nsamples = LSIP_BLOCK;
 		rtp_rx_get(&l->rrx, ev->samples, ev->nsamples);
-		if (l->tones) {
+		if (l->tones)
 			modem_connect_tones_rx(l->tones, ev->samples, ev->nsamples);
-			if (l->tone_heard && !l->t38_tried)
-				lsip_call_want_t38(s, i);
-		}
+		if ((l->tone_heard || l->hint == LINE_MEDIA_T38_AT_ONCE) && !l->t38_tried)
+			lsip_call_want_t38(s, i);
 		l->owed++;
 		return 1;
 	}

@@ -378,6 +378,8 @@ void lsip_call_want_t38(struct line_sip *s, int line)
 	struct sdp_local loc;
 	struct buf sdp = BUF_INIT;
 
+	if (c && !c->confirmed)
+		return; /* no re-INVITE before the INVITE's ACK (RFC 3261 14.1): asked again next tick */
 	l->t38_tried = true;
 	if (!c || c->reinvite_out || c->refresh_out || l->state != LSIP_CONNECTED || l->media != LSIP_MEDIA_AUDIO || !s->t38 ||
 	    !(s->trunks.t[c->trunk].codecs & SDP_CODEC_T38) || l->hint == LINE_MEDIA_G711)
@@ -707,6 +709,8 @@ static void lsip_callback(nua_event_t event, int status, char const *phrase, nua
 		break;
 	case nua_i_state:
 		tl_gets(tags, NUTAG_CALLSTATE_REF(callstate), TAG_END());
+		if (c && callstate == nua_callstate_ready)
+			c->confirmed = true; /* ACK sent or received */
 		if (callstate != nua_callstate_terminated)
 			break;
 		if (c) {

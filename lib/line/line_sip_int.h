@@ -89,6 +89,7 @@ struct lsip_call {
 	bool outgoing;
 	int auth_rounds;        /* digest answers given to challenges */
 	bool answered;          /* 200 seen or sent */
+	bool confirmed;         /* and ACKed: re-INVITEs may go */
 	bool reinvite_out;      /* our T.38 re-INVITE waits for its answer */
 	int64_t reinvite_at_ms; /* when it was sent */
 	bool refused_told;      /* LINE_EV_T38_REFUSED given for this call */
