@@ -301,8 +301,9 @@ static void lsip_on_reinvite_answer(struct line_sip *s, struct lsip_call *c, int
 	}
 	if (!t38)
 		return; /* a refused refresh changes nothing: the session timer decides */
-	if (status == 491) {
-		/* glare: both asked at once; ask again after the pause RFC 3261 14.1 gives each side */
+	if (status == 491 || status == 500) {
+		/* glare (491), or the far end still busy with an earlier INVITE of this call (500,
+		 * RFC 3261 14.2): ask again after the pause RFC 3261 14.1 gives each side */
 		c->retry_t38_ms = lsip_now_ms() + (c->outgoing ? 2100 + random() % 1900 : random() % 2000);
 		l->t38_tried = false;
 		return;
