@@ -108,11 +108,8 @@ bool call_start_send(struct faxd *fd, struct faxd_line *l, struct job *j)
 	log_notice("calling %s (dial %s), pages %d..%zu", l->job.number, l->job.dial, p.first_page + 1,
 	           (size_t)l->job.pages);
 	/* Our number as caller id: the first of the numbers this server answers, if any. */
-	char caller[32] = "";
-	const char *cur = conf->line_numbers, *w;
-	size_t len;
-	if (words_next(&cur, &w, &len) && len < sizeof(caller))
-		memcpy(caller, w, len);
+	char caller[32];
+	line_first_number(conf, caller, sizeof(caller));
 	if (line_dial(fd->lines_drv, l->index, l->job.dial, caller, media_hint(fd, l)) < 0) {
 		log_error("line %s cannot dial", l->name);
 		return call_not_started(fd, l, FAX_LINE);

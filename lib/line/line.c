@@ -4,6 +4,9 @@
 #include "line/line_int.h"
 
 #include <stddef.h>
+#include <string.h>
+
+#include "policy/words.h"
 
 struct line_driver *line_open(const struct conf *conf, struct buf *err)
 {
@@ -71,6 +74,18 @@ int line_send_ifp(struct line_driver *d, int line, const uint8_t *ifp, int len, 
 	if (!line_valid(d, line) || !d->ops->send_ifp || len < 1 || len > LINE_MAX_IFP)
 		return -1;
 	return d->ops->send_ifp(d, line, ifp, len, count < 1 ? 1 : count);
+}
+
+void line_first_number(const struct conf *conf, char *out, size_t outlen)
+{
+	const char *cur = conf->line_numbers, *w;
+	size_t len;
+
+	out[0] = 0;
+	if (words_next(&cur, &w, &len) && len < outlen) {
+		memcpy(out, w, len);
+		out[len] = 0;
+	}
 }
 
 int line_count(const struct line_driver *d)

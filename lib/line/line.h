@@ -116,6 +116,8 @@ int line_send_audio(struct line_driver *d, int line, const int16_t *samples, int
  * may send it that often or rely on redundancy). -1 when the line is not in T.38.
  */
 int line_send_ifp(struct line_driver *d, int line, const uint8_t *ifp, int len, int count);
+/* The first of line_numbers ("" none, or too long for out): our caller id by default. */
+void line_first_number(const struct conf *conf, char *out, size_t outlen);
 /* Number of lines the driver has. */
 int line_count(const struct line_driver *d);
 

@@ -25,7 +25,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "policy/words.h"
 #include "util/log.h"
 #include "util/xalloc.h"
 
@@ -38,7 +37,7 @@
 #define LSIP_GAP_MS     200 /* a UDPTL gap is given up after this */
 #define LSIP_RX_BATCH   16 /* datagrams read per call and tick */
 
-static int64_t lsip_mono_ns(void)
+int64_t lsip_mono_ns(void)
 {
 	struct timespec ts;
 
@@ -469,9 +468,9 @@ static void lsip_close(struct line_driver *d)
 	if (s->pacer.sends)
 		log_notice("SIP media: %lu packets sent, lateness behind the 20 ms tick p99 <= %.2f ms, max "
 		           "%.2f ms; %lu ticks a call had nothing to send, %lu packets dropped ahead of the "
-		           "clock, %lu ticks of the sender missed",
+		           "clock, %lu ticks of the sender missed, %lu sends failed",
 		           s->pacer.sends, lsip_pacer_late_ms(&s->pacer, 0.99), (double)s->pacer.late_max_ns / 1e6,
-		           s->pacer.underruns, s->pacer.overruns, s->pacer.ticks_missed);
+		           s->pacer.underruns, s->pacer.overruns, s->pacer.ticks_missed, s->pacer.send_errors);
 	if (s->tfd >= 0)
 		close(s->tfd);
 	explicit_bzero(&s->trunks, sizeof(s->trunks)); /* passwords */
@@ -533,24 +532,11 @@ static void lsip_route_addr(struct line_sip *s)
 static struct trunk_list lsip_preloaded;
 static char *lsip_preloaded_from;
 
-/* The first of line_numbers: the default caller id. */
-static void lsip_first_number(const struct conf *conf, char *out, size_t outlen)
-{
-	const char *cur = conf->line_numbers, *w;
-	size_t len;
-
-	out[0] = 0;
-	if (words_next(&cur, &w, &len) && len < outlen) {
-		memcpy(out, w, len);
-		out[len] = 0;
-	}
-}
-
 int line_sip_preload(const struct conf *conf, struct buf *err)
 {
 	char num[32];
 
-	lsip_first_number(conf, num, sizeof(num));
+	line_first_number(conf, num, sizeof(num));
 	if (trunk_parse(conf->sip_trunks, num, &lsip_preloaded, err) < 0)
 		return -1;
 	free(lsip_preloaded_from);
@@ -576,7 +562,7 @@ struct line_driver *line_sip_open(const struct conf *conf, struct buf *err)
 	if (lsip_preloaded_from && strcmp(lsip_preloaded_from, conf->sip_trunks) == 0) {
 		s->trunks = lsip_preloaded;
 	} else {
-		lsip_first_number(conf, num, sizeof(num));
+		line_first_number(conf, num, sizeof(num));
 		if (trunk_parse(conf->sip_trunks, num, &s->trunks, err) < 0)
 			goto fail;
 	}
@@ -609,8 +595,9 @@ struct line_driver *line_sip_open(const struct conf *conf, struct buf *err)
 	else
 		lsip_route_addr(s);
 	s->tick_cursor = s->base.count;
-	log_notice("SIP: %d lines on %s:%d, %d trunks, media on %s ports %d-%d", s->base.count, s->listen_addr,
-	           s->listen_port, s->trunks.count, s->media_addr, s->port_min, s->port_max);
+	log_notice("SIP: %d lines on %s:%d, %d trunks, media on %s ports %d-%d, sent %s", s->base.count,
+	           s->listen_addr, s->listen_port, s->trunks.count, s->media_addr, s->port_min, s->port_max,
+	           s->pacer.fifo ? "at real-time priority" : "at normal priority");
 	return &s->base;
 fail:
 	lsip_close(&s->base);

@@ -49,7 +49,6 @@ static struct lsip_call *lsip_call_new(struct line_sip *s, int line, int trunk, 
 {
 	struct lsip_call *c = xcalloc(1, sizeof(*c));
 
-	c->drv = s;
 	c->line = line;
 	c->trunk = trunk;
 	c->outgoing = outgoing;

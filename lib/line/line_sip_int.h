@@ -82,7 +82,6 @@ struct line_sip;
 
 /* One SIP dialog. */
 struct lsip_call {
-	struct line_sip *drv;
 	nua_handle_t *nh;
 	int line;  /* -1: detached (faxd hung up; the dialog is ending) */
 	int trunk; /* index into drv->trunks */
@@ -177,6 +176,7 @@ struct line_sip {
 };
 
 /* line_sip.c */
+int64_t lsip_mono_ns(void);
 int64_t lsip_now_ms(void);
 /* Queue a signalling event for faxd; the caller may fill in its fields at once. */
 struct lsip_pending *lsip_push(struct line_sip *s, enum line_event_type type, int line);

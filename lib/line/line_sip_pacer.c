@@ -32,14 +32,6 @@
 
 #define LSIP_PACER_NS 20000000LL
 
-static int64_t pacer_mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
 static void pacer_send(struct lsip_pacer *p, struct lsip_out *o, int64_t due)
 {
 	int k = o->head;
@@ -51,7 +43,7 @@ static void pacer_send(struct lsip_pacer *p, struct lsip_out *o, int64_t due)
 		p->send_errors++;
 	o->head = (o->head + 1) % LSIP_OUTQ;
 	o->count--;
-	late = pacer_mono_ns() - due;
+	late = lsip_mono_ns() - due;
 	if (late < 0)
 		late = 0;
 	if (late > p->late_max_ns)
@@ -73,7 +65,7 @@ static void *pacer_run(void *arg)
 		if (read(p->tfd, &expiries, sizeof(expiries)) != sizeof(expiries))
 			continue;
 		/* the tick was due one period before the next expiry */
-		due = pacer_mono_ns() - LSIP_PACER_NS;
+		due = lsip_mono_ns() - LSIP_PACER_NS;
 		if (timerfd_gettime(p->tfd, &cur) == 0)
 			due += (int64_t)cur.it_value.tv_sec * 1000000000LL + cur.it_value.tv_nsec;
 		if (expiries > 1)

@@ -220,17 +220,9 @@ void queue_rollback(struct queue *q)
 
 enum queue_rc queue_exec(struct queue *q, const char *sql, const struct qparam *p, size_t np, struct buf *err)
 {
-	struct queue_rows *r;
-	enum queue_rc rc;
-	bool row = true;
+	long rows;
 
-	rc = q->ops->query(q, sql, p, np, &r, err);
-	if (rc != QUEUE_OK)
-		return rc;
-	while (rc == QUEUE_OK && row)
-		rc = q->ops->step(r, &row, err);
-	q->ops->rows_free(r);
-	return rc;
+	return queue_exec_count(q, sql, p, np, &rows, err);
 }
 
 enum queue_rc queue_exec_changed(struct queue *q, const char *sql, const struct qparam *p, size_t np,
